@@ -1,0 +1,98 @@
+//! A labelled dataset living on one device as two tensors, uploaded once; training then
+//! gathers batches there by index, so no pixels cross from the host per step.
+use crate::error::{invalid, Result};
+use tch::{Device, Kind, Tensor};
+
+#[derive(Debug)]
+pub struct DeviceDataset {
+    /// [count, channels, height, width], float32.
+    pub images: Tensor,
+    /// [count], int64.
+    pub labels: Tensor,
+    pub count: i64,
+    pub example_shape: [i64; 3],
+}
+
+/// Per-pixel affine normalisation applied after scaling: (x - mean) / std.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Normalisation {
+    pub mean: f64,
+    pub std: f64,
+}
+
+impl Default for Normalisation {
+    fn default() -> Self {
+        Normalisation { mean: 0.0, std: 1.0 }
+    }
+}
+
+/// Checks that pixels and labels describe `count` examples of `shape` with labels < classes.
+pub fn check_examples(context: &str, pixel_len: usize, labels: &[i32], count: i64, shape: [i64; 3], classes: i64) -> Result<()> {
+    if count < 1 {
+        return Err(invalid(context, "count", count, "a positive integer"));
+    }
+    if shape.iter().any(|d| *d < 1) {
+        return Err(invalid(context, "shape", format!("{shape:?}"), "[channels, height, width] of positive sizes"));
+    }
+    let per_example: i64 = shape.iter().product();
+    let expected = count * per_example;
+    if pixel_len as i64 != expected {
+        return Err(invalid(
+            context,
+            "images",
+            format!("{pixel_len} values"),
+            &format!("{count} x {} x {} x {} = {expected} values", shape[0], shape[1], shape[2]),
+        ));
+    }
+    if labels.len() as i64 != count {
+        return Err(invalid(context, "labels", format!("{} labels", labels.len()), &format!("{count} labels, one per image")));
+    }
+    if let Some((index, label)) = labels.iter().enumerate().find(|(_, l)| **l < 0 || i64::from(**l) >= classes) {
+        return Err(invalid(context, &format!("labels[{index}]"), label, &format!("a class index in [0, {classes})")));
+    }
+    Ok(())
+}
+
+fn check_normalisation(normalisation: Normalisation) -> Result<()> {
+    if !normalisation.mean.is_finite() {
+        return Err(invalid("dataset", "mean", normalisation.mean, "a finite number"));
+    }
+    if !(normalisation.std.is_finite() && normalisation.std > 0.0) {
+        return Err(invalid("dataset", "std", normalisation.std, "a finite number > 0"));
+    }
+    Ok(())
+}
+
+impl DeviceDataset {
+    /// Bytes as in IDX files, scaled like torchvision's ToTensor (x / 255), then normalised.
+    pub fn from_bytes(pixels: &[u8], labels: &[i32], count: i64, shape: [i64; 3], classes: i64, device: Device, normalisation: Normalisation) -> Result<DeviceDataset> {
+        check_examples("dataset", pixels.len(), labels, count, shape, classes)?;
+        check_normalisation(normalisation)?;
+        // Upload as bytes (a quarter of the float size) and convert on the device.
+        let bytes = Tensor::f_from_slice(pixels)?.f_view([count, shape[0], shape[1], shape[2]])?.f_to_device(device)?;
+        let images = bytes.f_to_kind(Kind::Float)?.f_div_scalar(255.0)?;
+        Self::finish(images, labels, count, shape, device, normalisation)
+    }
+
+    /// Float pixels taken as they are, then normalised.
+    pub fn from_floats(pixels: &[f32], labels: &[i32], count: i64, shape: [i64; 3], classes: i64, device: Device, normalisation: Normalisation) -> Result<DeviceDataset> {
+        check_examples("dataset", pixels.len(), labels, count, shape, classes)?;
+        check_normalisation(normalisation)?;
+        let images = Tensor::f_from_slice(pixels)?.f_view([count, shape[0], shape[1], shape[2]])?.f_to_device(device)?;
+        Self::finish(images, labels, count, shape, device, normalisation)
+    }
+
+    fn finish(images: Tensor, labels: &[i32], count: i64, shape: [i64; 3], device: Device, normalisation: Normalisation) -> Result<DeviceDataset> {
+        let images = if normalisation == Normalisation::default() {
+            images
+        } else {
+            images.f_sub_scalar(normalisation.mean)?.f_div_scalar(normalisation.std)?
+        };
+        let labels = Tensor::f_from_slice(labels)?.f_to_kind(Kind::Int64)?.f_to_device(device)?;
+        Ok(DeviceDataset { images, labels, count, example_shape: shape })
+    }
+
+    pub fn device(&self) -> Device {
+        self.images.device()
+    }
+}

@@ -1,0 +1,43 @@
+use std::fmt::Display;
+
+/// Every failure the core can report. `code()` is the stable string that the JS side branches on.
+#[derive(Debug, thiserror::Error)]
+pub enum CoreError {
+    #[error("{context}: {field} must be {expected}, got {value}")]
+    InvalidArgument { context: String, field: String, value: String, expected: String },
+    #[error("invalid model spec: {0}")]
+    InvalidSpec(String),
+    #[error("device '{device}' is not usable: {reason}")]
+    DeviceUnavailable { device: String, reason: String },
+    #[error("the model is already busy with another call; concurrent calls on one model are refused")]
+    Busy,
+    #[error("checkpoint {path}: {reason}")]
+    Checkpoint { path: String, reason: String },
+    #[error("libtorch: {0}")]
+    Torch(#[from] tch::TchError),
+}
+
+impl CoreError {
+    pub fn code(&self) -> &'static str {
+        match self {
+            CoreError::InvalidArgument { .. } => "CONVTORCH_INVALID_ARGUMENT",
+            CoreError::InvalidSpec(_) => "CONVTORCH_INVALID_SPEC",
+            CoreError::DeviceUnavailable { .. } => "CONVTORCH_DEVICE_UNAVAILABLE",
+            CoreError::Busy => "CONVTORCH_BUSY",
+            CoreError::Checkpoint { .. } => "CONVTORCH_CHECKPOINT",
+            CoreError::Torch(_) => "CONVTORCH_TORCH",
+        }
+    }
+}
+
+pub type Result<T> = std::result::Result<T, CoreError>;
+
+/// Shorthand for the most common error: a named argument with a value outside what is accepted.
+pub fn invalid(context: &str, field: &str, value: impl Display, expected: &str) -> CoreError {
+    CoreError::InvalidArgument {
+        context: context.to_owned(),
+        field: field.to_owned(),
+        value: value.to_string(),
+        expected: expected.to_owned(),
+    }
+}

@@ -1,0 +1,53 @@
+//! Evaluation and prediction, without autograd.
+use crate::dataset::{check_examples, DeviceDataset};
+use crate::error::{invalid, Result};
+use crate::model::{host_values, Model};
+use tch::{Kind, Tensor};
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Evaluation {
+    /// Sum over examples of the cross-entropy loss.
+    pub loss_sum: f64,
+    pub correct: i64,
+    pub count: i64,
+    /// The predicted class of every example, in dataset order.
+    pub predictions: Vec<i32>,
+}
+
+impl Model {
+    /// Loss, accuracy and predictions over the whole dataset, in batches of `batch_size`.
+    pub fn evaluate(&self, data: &DeviceDataset, batch_size: i64) -> Result<Evaluation> {
+        self.check_dataset("evaluate", data)?;
+        if batch_size < 1 {
+            return Err(invalid("evaluate", "batchSize", batch_size, "a positive integer"));
+        }
+        let _guard = tch::no_grad_guard();
+        let mut loss_sum = Tensor::f_zeros([], (Kind::Double, self.device))?;
+        let mut predictions = Vec::new();
+        let mut start = 0;
+        while start < data.count {
+            let length = batch_size.min(data.count - start);
+            let images = data.images.f_narrow(0, start, length)?;
+            let labels = data.labels.f_narrow(0, start, length)?;
+            let logits = self.network.forward(&images, false)?;
+            let loss = logits.f_cross_entropy_loss::<Tensor>(&labels, None, tch::Reduction::Sum, -100, 0.0)?;
+            loss_sum = loss_sum.f_add(&loss.f_to_kind(Kind::Double)?)?;
+            predictions.push(logits.f_argmax(1, false)?);
+            start += length;
+        }
+        let predictions = Tensor::f_cat(&predictions, 0)?;
+        let correct = predictions.f_eq_tensor(&data.labels)?.f_sum(Kind::Int64)?.f_int64_value(&[])?;
+        let predictions = host_values::<i32>(&predictions.f_to_kind(Kind::Int)?)?;
+        Ok(Evaluation { loss_sum: loss_sum.f_double_value(&[])?, correct, count: data.count, predictions })
+    }
+
+    /// Class probabilities (softmax of the logits) for `count` host images, row by row.
+    pub fn predict(&self, pixels: &[f32], count: i64) -> Result<Vec<f32>> {
+        let [c, h, w] = self.spec.input;
+        let no_labels = vec![0; count.max(0) as usize];
+        check_examples("predict", pixels.len(), &no_labels, count, self.spec.input, self.spec.classes)?;
+        let _guard = tch::no_grad_guard();
+        let images = Tensor::f_from_slice(pixels)?.f_view([count, c, h, w])?.f_to_device(self.device)?;
+        host_values::<f32>(&self.network.forward(&images, false)?.f_softmax(1, Kind::Float)?)
+    }
+}

@@ -1,0 +1,141 @@
+//! A network built from a spec: its layers in order and its named parameters.
+use crate::error::{CoreError, Result};
+use crate::shape::{infer_shapes, window, Shape, Window};
+use crate::spec::{LayerSpec, ModelSpec};
+use tch::{Device, Kind, Tensor};
+
+/// A trainable tensor with its PyTorch-style name ("conv_1.weight").
+#[derive(Debug)]
+pub struct Parameter {
+    pub name: String,
+    pub tensor: Tensor,
+}
+
+#[derive(Debug)]
+pub enum Layer {
+    Conv2d { weight: Tensor, bias: Tensor, window: Window },
+    MaxPool2d(Window),
+    AvgPool2d(Window),
+    Relu,
+    LeakyRelu(f64),
+    Sigmoid,
+    Tanh,
+    Dropout(f64),
+    Flatten,
+    Linear { weight: Tensor, bias: Tensor },
+}
+
+impl Layer {
+    pub fn forward(&self, x: &Tensor, train: bool) -> Result<Tensor> {
+        let y = match self {
+            Layer::Conv2d { weight, bias, window } => {
+                x.f_conv2d(weight, Some(bias), window.stride, window.padding, [1, 1], 1)?
+            }
+            Layer::MaxPool2d(w) => x.f_max_pool2d(w.kernel, w.stride, w.padding, [1, 1], false)?,
+            // count_include_pad = true is PyTorch's default for AvgPool2d.
+            Layer::AvgPool2d(w) => x.f_avg_pool2d(w.kernel, w.stride, w.padding, false, true, None)?,
+            Layer::Relu => x.f_relu()?,
+            // where(x > 0, x, slope * x): PyTorch's leaky_relu, gradient at 0 included.
+            Layer::LeakyRelu(slope) => x.f_where_self(&x.f_gt(0.0)?, &x.f_mul_scalar(*slope)?)?,
+            Layer::Sigmoid => x.f_sigmoid()?,
+            Layer::Tanh => x.f_tanh()?,
+            Layer::Dropout(p) => x.f_dropout(*p, train)?,
+            Layer::Flatten => x.f_flatten(1, -1)?,
+            Layer::Linear { weight, bias } => x.f_linear(weight, Some(bias))?,
+        };
+        Ok(y)
+    }
+}
+
+#[derive(Debug)]
+pub struct Network {
+    pub layers: Vec<Layer>,
+    pub parameters: Vec<Parameter>,
+    pub shapes: Vec<Shape>,
+}
+
+/// Weight and bias shapes of a layer that has parameters, given the shape that enters it.
+fn parameter_dims(layer: &LayerSpec, input: Shape) -> Option<(Vec<i64>, Vec<i64>)> {
+    match (layer, input) {
+        (LayerSpec::Conv2d { filters, kernel, .. }, Shape::Image(channels, _, _)) => {
+            let [kh, kw] = kernel.get();
+            Some((vec![*filters, channels, kh, kw], vec![*filters]))
+        }
+        (LayerSpec::Linear { units, .. }, Shape::Features(features)) => {
+            Some((vec![*units, features], vec![*units]))
+        }
+        _ => None,
+    }
+}
+
+fn layer_name(index: usize, layer: &LayerSpec) -> String {
+    let name = match layer {
+        LayerSpec::Conv2d { name, .. }
+        | LayerSpec::Linear { name, .. }
+        | LayerSpec::MaxPool2d { name, .. }
+        | LayerSpec::AvgPool2d { name, .. } => name.clone(),
+        _ => None,
+    };
+    // nn.Sequential names anonymous children by their index.
+    name.unwrap_or_else(|| index.to_string())
+}
+
+impl Network {
+    /// Builds the layers with zeroed parameters on `device`; the caller initialises them.
+    pub fn build(spec: &ModelSpec, device: Device) -> Result<Network> {
+        let shapes = infer_shapes(spec)?;
+        let [c, h, w] = spec.input;
+        let mut input = Shape::Image(c, h, w);
+        let mut layers = Vec::with_capacity(spec.layers.len());
+        let mut parameters: Vec<Parameter> = Vec::new();
+        for (index, layer_spec) in spec.layers.iter().enumerate() {
+            let name = layer_name(index, layer_spec);
+            let tensors = match parameter_dims(layer_spec, input) {
+                Some((weight_dims, bias_dims)) => {
+                    if parameters.iter().any(|p| p.name == format!("{name}.weight")) {
+                        return Err(CoreError::InvalidSpec(format!("layer {index} ({}) reuses the name '{name}'", layer_spec.kind())));
+                    }
+                    let weight = Tensor::f_zeros(weight_dims, (Kind::Float, device))?.f_set_requires_grad(true)?;
+                    let bias = Tensor::f_zeros(bias_dims, (Kind::Float, device))?.f_set_requires_grad(true)?;
+                    parameters.push(Parameter { name: format!("{name}.weight"), tensor: weight.shallow_clone() });
+                    parameters.push(Parameter { name: format!("{name}.bias"), tensor: bias.shallow_clone() });
+                    Some((weight, bias))
+                }
+                None => None,
+            };
+            layers.push(build_layer(index, layer_spec, tensors)?);
+            input = shapes[index];
+        }
+        Ok(Network { layers, parameters, shapes })
+    }
+
+    pub fn forward(&self, x: &Tensor, train: bool) -> Result<Tensor> {
+        let mut out = x.shallow_clone();
+        for layer in &self.layers {
+            out = layer.forward(&out, train)?;
+        }
+        Ok(out)
+    }
+
+    pub fn parameter(&self, name: &str) -> Option<&Tensor> {
+        self.parameters.iter().find(|p| p.name == name).map(|p| &p.tensor)
+    }
+}
+
+fn build_layer(index: usize, spec: &LayerSpec, tensors: Option<(Tensor, Tensor)>) -> Result<Layer> {
+    let window = window(index, spec)?;
+    let layer = match (spec, tensors, window) {
+        (LayerSpec::Conv2d { .. }, Some((weight, bias)), Some(window)) => Layer::Conv2d { weight, bias, window },
+        (LayerSpec::Linear { .. }, Some((weight, bias)), _) => Layer::Linear { weight, bias },
+        (LayerSpec::MaxPool2d { .. }, _, Some(window)) => Layer::MaxPool2d(window),
+        (LayerSpec::AvgPool2d { .. }, _, Some(window)) => Layer::AvgPool2d(window),
+        (LayerSpec::Relu {}, ..) => Layer::Relu,
+        (LayerSpec::LeakyRelu { slope }, ..) => Layer::LeakyRelu(*slope),
+        (LayerSpec::Sigmoid {}, ..) => Layer::Sigmoid,
+        (LayerSpec::Tanh {}, ..) => Layer::Tanh,
+        (LayerSpec::Dropout { p }, ..) => Layer::Dropout(*p),
+        (LayerSpec::Flatten {}, ..) => Layer::Flatten,
+        (other, ..) => return Err(CoreError::InvalidSpec(format!("layer {index} ({}) could not be built", other.kind()))),
+    };
+    Ok(layer)
+}

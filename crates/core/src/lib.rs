@@ -1,0 +1,22 @@
+//! convtorch-core: convolutional networks on libtorch (through `tch`), with no Node.js in sight.
+//! Every path a caller can reach uses the fallible `f_*` tch calls and returns [`CoreError`].
+#![deny(clippy::all)]
+
+pub mod checkpoint;
+pub mod dataset;
+pub mod device;
+pub mod error;
+pub mod evaluate;
+pub mod init;
+pub mod layer;
+pub mod model;
+pub mod optimizer;
+pub mod runtime;
+pub mod shape;
+pub mod spec;
+pub mod train;
+
+pub use dataset::DeviceDataset;
+pub use error::{CoreError, Result};
+pub use model::Model;
+pub use spec::ModelSpec;

@@ -1,0 +1,102 @@
+//! Start-up of the libtorch runtime: the binary links only the CPU libraries, so a CUDA build
+//! of libtorch has to be loaded by hand for CUDA to register its kernels and allocator.
+use std::ffi::{CStr, CString};
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+
+/// What happened when we looked for `libtorch_cuda.so` next to the loaded `libtorch_cpu.so`.
+#[derive(Debug, Clone)]
+pub enum CudaLibrary {
+    Loaded(PathBuf),
+    Absent(PathBuf),
+    Failed { path: PathBuf, error: String },
+    LibtorchNotFound,
+}
+
+static CUDA_LIBRARY: OnceLock<CudaLibrary> = OnceLock::new();
+
+/// Loads `libtorch_cuda.so` once per process; cheap after the first call.
+pub fn cuda_library() -> &'static CudaLibrary {
+    CUDA_LIBRARY.get_or_init(load_cuda_library)
+}
+
+/// Directory of the `libtorch_cpu.so` this process actually loaded (read from the loader's map).
+pub fn libtorch_dir() -> Option<PathBuf> {
+    let maps = std::fs::read_to_string("/proc/self/maps").ok()?;
+    maps.lines()
+        .filter_map(|line| line.split_whitespace().nth(5))
+        .find(|path| path.ends_with("/libtorch_cpu.so"))
+        .and_then(|path| Path::new(path).parent().map(Path::to_path_buf))
+}
+
+fn load_cuda_library() -> CudaLibrary {
+    let Some(dir) = libtorch_dir() else { return CudaLibrary::LibtorchNotFound };
+    let path = dir.join("libtorch_cuda.so");
+    if !path.exists() {
+        return CudaLibrary::Absent(path);
+    }
+    let Ok(c_path) = CString::new(path.to_string_lossy().as_bytes()) else {
+        return CudaLibrary::Failed { path, error: "path contains a NUL byte".into() };
+    };
+    // RTLD_GLOBAL so that the CUDA kernels' static registrars see libtorch_cpu's dispatcher.
+    let handle = unsafe { libc::dlopen(c_path.as_ptr(), libc::RTLD_NOW | libc::RTLD_GLOBAL) };
+    if handle.is_null() {
+        let error = unsafe {
+            let message = libc::dlerror();
+            if message.is_null() {
+                "unknown dlopen error".to_owned()
+            } else {
+                CStr::from_ptr(message).to_string_lossy().into_owned()
+            }
+        };
+        return CudaLibrary::Failed { path, error };
+    }
+    CudaLibrary::Loaded(path)
+}
+
+/// The version string of the libtorch we run on, e.g. "2.11.0".
+pub fn torch_version() -> String {
+    tch_version_from_dir().unwrap_or_else(|| "unknown".to_owned())
+}
+
+fn tch_version_from_dir() -> Option<String> {
+    // The Python wheel keeps its version next to the library directory: torch/version.py.
+    let dir = libtorch_dir()?;
+    let candidates = [dir.join("../version.py"), dir.join("../build-version")];
+    for candidate in candidates {
+        if let Ok(text) = std::fs::read_to_string(&candidate) {
+            if let Some(version) = parse_version(&text) {
+                return Some(version);
+            }
+        }
+    }
+    None
+}
+
+fn parse_version(text: &str) -> Option<String> {
+    for line in text.lines() {
+        let line = line.trim();
+        if let Some(rest) = line.strip_prefix("__version__") {
+            let value = rest.trim_start_matches([' ', '=', ':']).trim();
+            let value = value.split('#').next()?.trim().trim_matches(['\'', '"']);
+            return Some(value.to_owned());
+        }
+        if !line.is_empty() && line.chars().next()?.is_ascii_digit() {
+            return Some(line.to_owned());
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_version;
+
+    #[test]
+    fn reads_the_version_of_a_python_wheel_and_of_a_libtorch_zip() {
+        let wheel = "from typing import Optional\n__version__ = '2.11.0+cu130'\ndebug = False\n";
+        assert_eq!(parse_version(wheel).as_deref(), Some("2.11.0+cu130"));
+        assert_eq!(parse_version("2.11.0+cpu\n").as_deref(), Some("2.11.0+cpu"));
+        assert_eq!(parse_version("nothing here"), None);
+    }
+}

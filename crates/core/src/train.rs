@@ -1,0 +1,68 @@
+//! The training step: forward, softmax cross-entropy, backward, optimizer step.
+use crate::dataset::{check_examples, DeviceDataset};
+use crate::error::{invalid, Result};
+use crate::model::{host_values, Model};
+use tch::{Kind, Tensor};
+
+impl Model {
+    /// One step on a batch already on the model's device; returns the (detached) mean loss
+    /// without reading it, so callers decide when to synchronise.
+    pub fn train_batch(&mut self, images: &Tensor, labels: &Tensor) -> Result<Tensor> {
+        self.optimizer.zero_grad()?;
+        let logits = self.network.forward(images, true)?;
+        let loss = logits.f_cross_entropy_loss::<Tensor>(labels, None, tch::Reduction::Mean, -100, 0.0)?;
+        loss.f_backward()?;
+        self.optimizer.step()?;
+        Ok(loss.f_detach()?)
+    }
+
+    /// One step on a batch given as host values (checked first): [count, c, h, w] pixels.
+    pub fn train_step(&mut self, pixels: &[f32], labels: &[i32], count: i64) -> Result<f32> {
+        check_examples("trainStep", pixels.len(), labels, count, self.spec.input, self.spec.classes)?;
+        let [c, h, w] = self.spec.input;
+        let images = Tensor::f_from_slice(pixels)?.f_view([count, c, h, w])?.f_to_device(self.device)?;
+        let labels = Tensor::f_from_slice(labels)?.f_to_kind(Kind::Int64)?.f_to_device(self.device)?;
+        let loss = self.train_batch(&images, &labels)?;
+        Ok(loss.f_double_value(&[])? as f32)
+    }
+
+    /// Trains on consecutive batches of `batch_size` examples taken from `data` in `order`
+    /// (dataset indices); the last batch may be smaller. Returns each batch's mean loss,
+    /// read from the device once at the end.
+    pub fn train_batches(&mut self, data: &DeviceDataset, order: &[u32], batch_size: i64) -> Result<Vec<f32>> {
+        self.check_dataset("trainBatches", data)?;
+        if batch_size < 1 {
+            return Err(invalid("trainBatches", "batchSize", batch_size, "a positive integer"));
+        }
+        if let Some((position, index)) = order.iter().enumerate().find(|(_, i)| i64::from(**i) >= data.count) {
+            return Err(invalid("trainBatches", &format!("order[{position}]"), index, &format!("an example index in [0, {})", data.count)));
+        }
+        if order.is_empty() {
+            return Ok(Vec::new());
+        }
+        let indices: Vec<i64> = order.iter().map(|i| i64::from(*i)).collect();
+        let indices = Tensor::f_from_slice(&indices)?.f_to_device(self.device)?;
+        let total = indices.size()[0];
+        let mut losses = Vec::with_capacity(((total + batch_size - 1) / batch_size) as usize);
+        let mut start = 0;
+        while start < total {
+            let length = batch_size.min(total - start);
+            let batch = indices.f_narrow(0, start, length)?;
+            let images = data.images.f_index_select(0, &batch)?;
+            let labels = data.labels.f_index_select(0, &batch)?;
+            losses.push(self.train_batch(&images, &labels)?);
+            start += length;
+        }
+        host_values::<f32>(&Tensor::f_stack(&losses, 0)?)
+    }
+
+    pub(crate) fn check_dataset(&self, context: &str, data: &DeviceDataset) -> Result<()> {
+        if data.example_shape != self.spec.input {
+            return Err(invalid(context, "dataset", format!("examples of shape {:?}", data.example_shape), &format!("examples of the model's input shape {:?}", self.spec.input)));
+        }
+        if data.device() != self.device {
+            return Err(invalid(context, "dataset", format!("a dataset on {:?}", data.device()), &format!("a dataset on the model's device {:?}", self.device)));
+        }
+        Ok(())
+    }
+}
