@@ -1,1 +1,13 @@
+//! The napi-rs binding of convtorch-core: thin type conversions, one class per concept,
+//! heavy calls as AsyncTasks off the main thread. Errors cross as "CODE: message".
+#![deny(clippy::all)]
 
+mod dataset;
+mod error;
+mod evaluate_task;
+mod model;
+mod runtime;
+mod train_task;
+
+pub use dataset::NativeDataset;
+pub use model::NativeModel;

@@ -1,0 +1,76 @@
+use crate::error::guarded;
+use convtorch_core::dataset::{DeviceDataset, Normalisation};
+use convtorch_core::device::{device_name, parse_device};
+use napi::bindgen_prelude::{Float32Array, Int32Array, Uint8Array};
+use napi_derive::napi;
+use std::sync::{Arc, Mutex};
+
+#[napi(object)]
+pub struct DatasetLayout {
+    pub count: i64,
+    /// [channels, height, width]
+    pub shape: Vec<i64>,
+    pub classes: i64,
+    pub device: String,
+    pub mean: Option<f64>,
+    pub std: Option<f64>,
+}
+
+/// A labelled dataset uploaded once to a device.
+#[napi]
+pub struct NativeDataset {
+    pub(crate) inner: Arc<Mutex<DeviceDataset>>,
+    count: i64,
+    device: String,
+}
+
+fn shape3(shape: &[i64]) -> convtorch_core::Result<[i64; 3]> {
+    <[i64; 3]>::try_from(shape).map_err(|_| {
+        convtorch_core::error::invalid("dataset", "shape", format!("{shape:?}"), "[channels, height, width]")
+    })
+}
+
+impl NativeDataset {
+    fn wrap(dataset: DeviceDataset) -> NativeDataset {
+        let count = dataset.count;
+        let device = device_name(dataset.device());
+        NativeDataset { inner: Arc::new(Mutex::new(dataset)), count, device }
+    }
+}
+
+fn normalisation(layout: &DatasetLayout) -> Normalisation {
+    Normalisation { mean: layout.mean.unwrap_or(0.0), std: layout.std.unwrap_or(1.0) }
+}
+
+#[napi]
+impl NativeDataset {
+    /// Pixels as bytes (IDX), scaled to [0, 1] like ToTensor.
+    #[napi(factory)]
+    pub fn from_bytes(pixels: Uint8Array, labels: Int32Array, layout: DatasetLayout) -> napi::Result<NativeDataset> {
+        guarded(|| {
+            let device = parse_device(&layout.device)?;
+            let dataset = DeviceDataset::from_bytes(&pixels, &labels, layout.count, shape3(&layout.shape)?, layout.classes, device, normalisation(&layout))?;
+            Ok(NativeDataset::wrap(dataset))
+        })
+    }
+
+    /// Pixels as floats, used as given.
+    #[napi(factory)]
+    pub fn from_floats(pixels: Float32Array, labels: Int32Array, layout: DatasetLayout) -> napi::Result<NativeDataset> {
+        guarded(|| {
+            let device = parse_device(&layout.device)?;
+            let dataset = DeviceDataset::from_floats(&pixels, &labels, layout.count, shape3(&layout.shape)?, layout.classes, device, normalisation(&layout))?;
+            Ok(NativeDataset::wrap(dataset))
+        })
+    }
+
+    #[napi(getter)]
+    pub fn count(&self) -> i64 {
+        self.count
+    }
+
+    #[napi(getter)]
+    pub fn device(&self) -> String {
+        self.device.clone()
+    }
+}

@@ -1,0 +1,52 @@
+use crate::error::guarded;
+use crate::model::lock;
+use convtorch_core::{DeviceDataset, Model};
+use napi::bindgen_prelude::Int32Array;
+use napi::{Env, Task};
+use napi_derive::napi;
+use std::sync::{Arc, Mutex};
+
+#[napi(object)]
+pub struct Evaluation {
+    pub loss_sum: f64,
+    pub correct: i64,
+    pub count: i64,
+    pub predictions: Int32Array,
+}
+
+impl From<convtorch_core::evaluate::Evaluation> for Evaluation {
+    fn from(e: convtorch_core::evaluate::Evaluation) -> Self {
+        Evaluation { loss_sum: e.loss_sum, correct: e.correct, count: e.count, predictions: Int32Array::new(e.predictions) }
+    }
+}
+
+pub struct EvaluateTask {
+    model: Arc<Mutex<Model>>,
+    dataset: Arc<Mutex<DeviceDataset>>,
+    batch_size: i64,
+}
+
+impl EvaluateTask {
+    pub fn new(model: Arc<Mutex<Model>>, dataset: Arc<Mutex<DeviceDataset>>, batch_size: i64) -> Self {
+        EvaluateTask { model, dataset, batch_size }
+    }
+
+    pub fn run(&self) -> convtorch_core::Result<convtorch_core::evaluate::Evaluation> {
+        let model = lock(&self.model)?;
+        let dataset = self.dataset.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        model.evaluate(&dataset, self.batch_size)
+    }
+}
+
+impl Task for EvaluateTask {
+    type Output = convtorch_core::evaluate::Evaluation;
+    type JsValue = Evaluation;
+
+    fn compute(&mut self) -> napi::Result<Self::Output> {
+        guarded(|| self.run())
+    }
+
+    fn resolve(&mut self, _env: Env, output: Self::Output) -> napi::Result<Evaluation> {
+        Ok(Evaluation::from(output))
+    }
+}

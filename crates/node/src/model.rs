@@ -1,0 +1,154 @@
+use crate::dataset::NativeDataset;
+use crate::error::guarded;
+use crate::evaluate_task::{EvaluateTask, Evaluation};
+use crate::train_task::TrainBatchesTask;
+use convtorch_core::device::parse_device;
+use convtorch_core::init::Init;
+use convtorch_core::model::{HostTensor, Model, ModelOptions};
+use convtorch_core::optimizer::OptimizerSpec;
+use convtorch_core::{CoreError, ModelSpec};
+use napi::bindgen_prelude::{AsyncTask, Float32Array, Int32Array, Uint32Array};
+use napi_derive::napi;
+use std::path::Path;
+use std::sync::{Arc, Mutex, MutexGuard};
+
+#[napi(object)]
+pub struct CreateOptions {
+    pub seed: i64,
+    pub device: String,
+    pub init: String,
+    /// JSON of an optimizer spec: {"kind":"sgd","lr":0.05,...}
+    pub optimizer: String,
+}
+
+#[napi(object)]
+pub struct TensorData {
+    pub shape: Vec<i64>,
+    pub values: Float32Array,
+}
+
+fn tensor_data(host: HostTensor) -> TensorData {
+    TensorData { shape: host.shape, values: Float32Array::new(host.values) }
+}
+
+/// Locks a model for one call; a second concurrent call is refused, never queued.
+pub(crate) fn lock(model: &Arc<Mutex<Model>>) -> convtorch_core::Result<MutexGuard<'_, Model>> {
+    match model.try_lock() {
+        Ok(guard) => Ok(guard),
+        Err(std::sync::TryLockError::WouldBlock) => Err(CoreError::Busy),
+        // A panic in an earlier call was already reported; the model's tensors are intact.
+        Err(std::sync::TryLockError::Poisoned(poisoned)) => Ok(poisoned.into_inner()),
+    }
+}
+
+fn parse_optimizer(json: &str) -> convtorch_core::Result<OptimizerSpec> {
+    serde_json::from_str(json).map_err(|e| convtorch_core::error::invalid("model", "optimizer", json, &format!("a valid optimizer spec ({e})")))
+}
+
+/// A network with its optimizer, on one device.
+#[napi]
+pub struct NativeModel {
+    inner: Arc<Mutex<Model>>,
+    device: String,
+}
+
+#[napi]
+impl NativeModel {
+    #[napi(factory)]
+    pub fn create(spec_json: String, options: CreateOptions) -> napi::Result<NativeModel> {
+        guarded(|| {
+            let spec = ModelSpec::from_json(&spec_json)?;
+            let device = parse_device(&options.device)?;
+            let init = Init::parse(&options.init)?;
+            let optimizer = parse_optimizer(&options.optimizer)?;
+            let model = Model::new(spec, ModelOptions { seed: options.seed, device, init, optimizer })?;
+            let device = model.device_name();
+            Ok(NativeModel { inner: Arc::new(Mutex::new(model)), device })
+        })
+    }
+
+    #[napi(getter)]
+    pub fn device(&self) -> String {
+        self.device.clone()
+    }
+
+    #[napi]
+    pub fn spec_json(&self) -> napi::Result<String> {
+        guarded(|| Ok(lock(&self.inner)?.spec().to_json()))
+    }
+
+    #[napi]
+    pub fn parameter_names(&self) -> napi::Result<Vec<String>> {
+        guarded(|| Ok(lock(&self.inner)?.parameter_names()))
+    }
+
+    #[napi]
+    pub fn parameter(&self, name: String) -> napi::Result<TensorData> {
+        guarded(|| lock(&self.inner)?.parameter(&name).map(tensor_data))
+    }
+
+    #[napi]
+    pub fn gradient(&self, name: String) -> napi::Result<Option<TensorData>> {
+        guarded(|| Ok(lock(&self.inner)?.gradient(&name)?.map(tensor_data)))
+    }
+
+    #[napi]
+    pub fn set_parameter(&self, name: String, values: Float32Array) -> napi::Result<()> {
+        guarded(|| lock(&self.inner)?.set_parameter(&name, &values))
+    }
+
+    #[napi]
+    pub fn set_optimizer(&self, optimizer_json: String) -> napi::Result<()> {
+        guarded(|| lock(&self.inner)?.set_optimizer(parse_optimizer(&optimizer_json)?))
+    }
+
+    #[napi]
+    pub fn set_learning_rate(&self, lr: f64) -> napi::Result<()> {
+        guarded(|| lock(&self.inner)?.set_learning_rate(lr))
+    }
+
+    /// One training step on a batch of host pixels [count, c, h, w]; returns the loss.
+    #[napi]
+    pub fn train_step(&self, pixels: Float32Array, labels: Int32Array, count: i64) -> napi::Result<f64> {
+        guarded(|| Ok(f64::from(lock(&self.inner)?.train_step(&pixels, &labels, count)?)))
+    }
+
+    /// Trains on `order` (dataset indices) in batches, off the main thread; resolves with
+    /// every batch's loss.
+    #[napi(ts_return_type = "Promise<Float32Array>")]
+    pub fn train_batches(&self, dataset: &NativeDataset, order: Uint32Array, batch_size: i64) -> AsyncTask<TrainBatchesTask> {
+        AsyncTask::new(TrainBatchesTask::new(self.inner.clone(), dataset.inner.clone(), order.to_vec(), batch_size))
+    }
+
+    /// The same work as `trainBatches`, on the calling thread.
+    #[napi]
+    pub fn train_batches_sync(&self, dataset: &NativeDataset, order: Uint32Array, batch_size: i64) -> napi::Result<Float32Array> {
+        guarded(|| TrainBatchesTask::new(self.inner.clone(), dataset.inner.clone(), order.to_vec(), batch_size).run()).map(Float32Array::new)
+    }
+
+    #[napi(ts_return_type = "Promise<Evaluation>")]
+    pub fn evaluate(&self, dataset: &NativeDataset, batch_size: i64) -> AsyncTask<EvaluateTask> {
+        AsyncTask::new(EvaluateTask::new(self.inner.clone(), dataset.inner.clone(), batch_size))
+    }
+
+    #[napi]
+    pub fn evaluate_sync(&self, dataset: &NativeDataset, batch_size: i64) -> napi::Result<Evaluation> {
+        guarded(|| EvaluateTask::new(self.inner.clone(), dataset.inner.clone(), batch_size).run()).map(Evaluation::from)
+    }
+
+    /// Class probabilities, `count` rows of `classes` values.
+    #[napi]
+    pub fn predict(&self, pixels: Float32Array, count: i64) -> napi::Result<Float32Array> {
+        guarded(|| lock(&self.inner)?.predict(&pixels, count)).map(Float32Array::new)
+    }
+
+    #[napi]
+    pub fn save_weights(&self, path: String) -> napi::Result<()> {
+        guarded(|| lock(&self.inner)?.save_weights(Path::new(&path)))
+    }
+
+    #[napi]
+    pub fn load_weights(&self, path: String) -> napi::Result<()> {
+        guarded(|| lock(&self.inner)?.load_weights(Path::new(&path)))
+    }
+}

@@ -1,0 +1,55 @@
+//! Facts about the libtorch this process runs on.
+use convtorch_core::device::{cuda_absence_reason, cuda_device_count, cuda_is_available};
+use convtorch_core::runtime::{cuda_library, libtorch_dir, torch_version, CudaLibrary};
+use napi_derive::napi;
+
+#[napi(object)]
+pub struct RuntimeInfo {
+    pub torch_version: String,
+    pub libtorch_dir: Option<String>,
+    /// "loaded", "absent" (CPU-only libtorch) or "failed".
+    pub cuda_library: String,
+    pub cuda_library_detail: String,
+    pub cuda_available: bool,
+    pub cuda_device_count: i64,
+    pub cuda_absence_reason: Option<String>,
+    pub threads: i32,
+}
+
+#[napi]
+pub fn runtime_info() -> RuntimeInfo {
+    let (status, detail) = match cuda_library() {
+        CudaLibrary::Loaded(path) => ("loaded", path.display().to_string()),
+        CudaLibrary::Absent(path) => ("absent", path.display().to_string()),
+        CudaLibrary::Failed { path, error } => ("failed", format!("{}: {error}", path.display())),
+        CudaLibrary::LibtorchNotFound => ("failed", "libtorch_cpu.so is not mapped in this process".to_owned()),
+    };
+    let available = cuda_is_available();
+    RuntimeInfo {
+        torch_version: torch_version(),
+        libtorch_dir: libtorch_dir().map(|d| d.display().to_string()),
+        cuda_library: status.to_owned(),
+        cuda_library_detail: detail,
+        cuda_available: available,
+        cuda_device_count: cuda_device_count(),
+        cuda_absence_reason: (!available).then(cuda_absence_reason),
+        threads: tch::get_num_threads(),
+    }
+}
+
+#[napi]
+pub fn torch_version_string() -> String {
+    torch_version()
+}
+
+#[napi]
+pub fn set_num_threads(threads: i32) -> napi::Result<()> {
+    if threads < 1 {
+        return Err(napi::Error::new(
+            napi::Status::InvalidArg,
+            format!("CONVTORCH_INVALID_ARGUMENT: setNumThreads: threads must be a positive integer, got {threads}"),
+        ));
+    }
+    tch::set_num_threads(threads);
+    Ok(())
+}
