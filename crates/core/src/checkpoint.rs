@@ -13,7 +13,8 @@ impl Model {
     pub fn save_weights(&self, path: &Path) -> Result<()> {
         let mut named = Vec::with_capacity(self.network.parameters.len());
         for parameter in &self.network.parameters {
-            named.push((parameter.name.clone(), parameter.tensor.f_detach()?.f_to_device(Device::Cpu)?.f_contiguous()?));
+            named
+                .push((parameter.name.clone(), parameter.tensor.f_detach()?.f_to_device(Device::Cpu)?.f_contiguous()?));
         }
         Tensor::write_safetensors(&named, path).map_err(|e| checkpoint_error(path, e.to_string()))
     }
@@ -26,7 +27,15 @@ impl Model {
                 return Err(checkpoint_error(path, format!("has no tensor '{}'", parameter.name)));
             };
             if value.size() != parameter.tensor.size() {
-                return Err(checkpoint_error(path, format!("'{}' has shape {:?}, the model expects {:?}", parameter.name, value.size(), parameter.tensor.size())));
+                return Err(checkpoint_error(
+                    path,
+                    format!(
+                        "'{}' has shape {:?}, the model expects {:?}",
+                        parameter.name,
+                        value.size(),
+                        parameter.tensor.size()
+                    ),
+                ));
             }
         }
         if let Some((extra, _)) = stored.iter().find(|(name, _)| self.network.parameter(name).is_none()) {

@@ -27,7 +27,14 @@ impl Default for Normalisation {
 }
 
 /// Checks that pixels and labels describe `count` examples of `shape` with labels < classes.
-pub fn check_examples(context: &str, pixel_len: usize, labels: &[i32], count: i64, shape: [i64; 3], classes: i64) -> Result<()> {
+pub fn check_examples(
+    context: &str,
+    pixel_len: usize,
+    labels: &[i32],
+    count: i64,
+    shape: [i64; 3],
+    classes: i64,
+) -> Result<()> {
     if count < 1 {
         return Err(invalid(context, "count", count, "a positive integer"));
     }
@@ -45,7 +52,12 @@ pub fn check_examples(context: &str, pixel_len: usize, labels: &[i32], count: i6
         ));
     }
     if labels.len() as i64 != count {
-        return Err(invalid(context, "labels", format!("{} labels", labels.len()), &format!("{count} labels, one per image")));
+        return Err(invalid(
+            context,
+            "labels",
+            format!("{} labels", labels.len()),
+            &format!("{count} labels, one per image"),
+        ));
     }
     if let Some((index, label)) = labels.iter().enumerate().find(|(_, l)| **l < 0 || i64::from(**l) >= classes) {
         return Err(invalid(context, &format!("labels[{index}]"), label, &format!("a class index in [0, {classes})")));
@@ -65,7 +77,15 @@ fn check_normalisation(normalisation: Normalisation) -> Result<()> {
 
 impl DeviceDataset {
     /// Bytes as in IDX files, scaled like torchvision's ToTensor (x / 255), then normalised.
-    pub fn from_bytes(pixels: &[u8], labels: &[i32], count: i64, shape: [i64; 3], classes: i64, device: Device, normalisation: Normalisation) -> Result<DeviceDataset> {
+    pub fn from_bytes(
+        pixels: &[u8],
+        labels: &[i32],
+        count: i64,
+        shape: [i64; 3],
+        classes: i64,
+        device: Device,
+        normalisation: Normalisation,
+    ) -> Result<DeviceDataset> {
         check_examples("dataset", pixels.len(), labels, count, shape, classes)?;
         check_normalisation(normalisation)?;
         // Upload as bytes (a quarter of the float size) and convert on the device.
@@ -75,14 +95,30 @@ impl DeviceDataset {
     }
 
     /// Float pixels taken as they are, then normalised.
-    pub fn from_floats(pixels: &[f32], labels: &[i32], count: i64, shape: [i64; 3], classes: i64, device: Device, normalisation: Normalisation) -> Result<DeviceDataset> {
+    pub fn from_floats(
+        pixels: &[f32],
+        labels: &[i32],
+        count: i64,
+        shape: [i64; 3],
+        classes: i64,
+        device: Device,
+        normalisation: Normalisation,
+    ) -> Result<DeviceDataset> {
         check_examples("dataset", pixels.len(), labels, count, shape, classes)?;
         check_normalisation(normalisation)?;
-        let images = Tensor::f_from_slice(pixels)?.f_view([count, shape[0], shape[1], shape[2]])?.f_to_device(device)?;
+        let images =
+            Tensor::f_from_slice(pixels)?.f_view([count, shape[0], shape[1], shape[2]])?.f_to_device(device)?;
         Self::finish(images, labels, count, shape, device, normalisation)
     }
 
-    fn finish(images: Tensor, labels: &[i32], count: i64, shape: [i64; 3], device: Device, normalisation: Normalisation) -> Result<DeviceDataset> {
+    fn finish(
+        images: Tensor,
+        labels: &[i32],
+        count: i64,
+        shape: [i64; 3],
+        device: Device,
+        normalisation: Normalisation,
+    ) -> Result<DeviceDataset> {
         let images = if normalisation == Normalisation::default() {
             images
         } else {

@@ -35,10 +35,7 @@ pub fn parse_device(name: &str) -> Result<Device> {
 fn cuda_device(name: &str, index: usize) -> Result<Device> {
     let count = cuda_device_count();
     if count <= 0 {
-        return Err(CoreError::DeviceUnavailable {
-            device: name.to_owned(),
-            reason: cuda_absence_reason(),
-        });
+        return Err(CoreError::DeviceUnavailable { device: name.to_owned(), reason: cuda_absence_reason() });
     }
     if index as i64 >= count {
         return Err(CoreError::DeviceUnavailable {

@@ -41,13 +41,23 @@ impl Model {
         Ok(Evaluation { loss_sum: loss_sum.f_double_value(&[])?, correct, count: data.count, predictions })
     }
 
-    /// Class probabilities (softmax of the logits) for `count` host images, row by row.
-    pub fn predict(&self, pixels: &[f32], count: i64) -> Result<Vec<f32>> {
+    /// The logits for `count` host images, in evaluation mode, without autograd.
+    fn forward_host(&self, context: &str, pixels: &[f32], count: i64) -> Result<Tensor> {
         let [c, h, w] = self.spec.input;
         let no_labels = vec![0; count.max(0) as usize];
-        check_examples("predict", pixels.len(), &no_labels, count, self.spec.input, self.spec.classes)?;
+        check_examples(context, pixels.len(), &no_labels, count, self.spec.input, self.spec.classes)?;
         let _guard = tch::no_grad_guard();
         let images = Tensor::f_from_slice(pixels)?.f_view([count, c, h, w])?.f_to_device(self.device)?;
-        host_values::<f32>(&self.network.forward(&images, false)?.f_softmax(1, Kind::Float)?)
+        self.network.forward(&images, false)
+    }
+
+    /// Raw class scores, `count` rows of `classes` values.
+    pub fn logits(&self, pixels: &[f32], count: i64) -> Result<Vec<f32>> {
+        host_values::<f32>(&self.forward_host("logits", pixels, count)?)
+    }
+
+    /// Class probabilities (softmax of the logits) for `count` host images, row by row.
+    pub fn predict(&self, pixels: &[f32], count: i64) -> Result<Vec<f32>> {
+        host_values::<f32>(&self.forward_host("predict", pixels, count)?.f_softmax(1, Kind::Float)?)
     }
 }

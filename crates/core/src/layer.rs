@@ -61,9 +61,7 @@ fn parameter_dims(layer: &LayerSpec, input: Shape) -> Option<(Vec<i64>, Vec<i64>
             let [kh, kw] = kernel.get();
             Some((vec![*filters, channels, kh, kw], vec![*filters]))
         }
-        (LayerSpec::Linear { units, .. }, Shape::Features(features)) => {
-            Some((vec![*units, features], vec![*units]))
-        }
+        (LayerSpec::Linear { units, .. }, Shape::Features(features)) => Some((vec![*units, features], vec![*units])),
         _ => None,
     }
 }
@@ -93,7 +91,10 @@ impl Network {
             let tensors = match parameter_dims(layer_spec, input) {
                 Some((weight_dims, bias_dims)) => {
                     if parameters.iter().any(|p| p.name == format!("{name}.weight")) {
-                        return Err(CoreError::InvalidSpec(format!("layer {index} ({}) reuses the name '{name}'", layer_spec.kind())));
+                        return Err(CoreError::InvalidSpec(format!(
+                            "layer {index} ({}) reuses the name '{name}'",
+                            layer_spec.kind()
+                        )));
                     }
                     let weight = Tensor::f_zeros(weight_dims, (Kind::Float, device))?.f_set_requires_grad(true)?;
                     let bias = Tensor::f_zeros(bias_dims, (Kind::Float, device))?.f_set_requires_grad(true)?;
@@ -135,7 +136,9 @@ fn build_layer(index: usize, spec: &LayerSpec, tensors: Option<(Tensor, Tensor)>
         (LayerSpec::Tanh {}, ..) => Layer::Tanh,
         (LayerSpec::Dropout { p }, ..) => Layer::Dropout(*p),
         (LayerSpec::Flatten {}, ..) => Layer::Flatten,
-        (other, ..) => return Err(CoreError::InvalidSpec(format!("layer {index} ({}) could not be built", other.kind()))),
+        (other, ..) => {
+            return Err(CoreError::InvalidSpec(format!("layer {index} ({}) could not be built", other.kind())))
+        }
     };
     Ok(layer)
 }

@@ -117,7 +117,12 @@ impl Model {
         let shape = target.size();
         let numel: i64 = shape.iter().product();
         if values.len() as i64 != numel {
-            return Err(invalid("setParameter", name, format!("{} values", values.len()), &format!("{numel} values for shape {shape:?}")));
+            return Err(invalid(
+                "setParameter",
+                name,
+                format!("{} values", values.len()),
+                &format!("{numel} values for shape {shape:?}"),
+            ));
         }
         let source = Tensor::f_from_slice(values)?.f_view(shape.as_slice())?;
         let _guard = tch::no_grad_guard();

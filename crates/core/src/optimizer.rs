@@ -94,7 +94,8 @@ impl OptimizerSpec {
                     return Err(invalid("optimizer", "nesterov", true, "used with momentum > 0 and dampening 0"));
                 }
             }
-            OptimizerSpec::Adam { beta1, beta2, eps, weight_decay, .. } | OptimizerSpec::AdamW { beta1, beta2, eps, weight_decay, .. } => {
+            OptimizerSpec::Adam { beta1, beta2, eps, weight_decay, .. }
+            | OptimizerSpec::AdamW { beta1, beta2, eps, weight_decay, .. } => {
                 unit("beta1", *beta1)?;
                 unit("beta2", *beta2)?;
                 non_negative("eps", *eps)?;

@@ -48,7 +48,13 @@ fn positive(index: usize, layer: &LayerSpec, field: &str, values: &[i64]) -> Res
     }
 }
 
-pub fn conv_padding(index: usize, layer: &LayerSpec, padding: Padding, kernel: [i64; 2], stride: [i64; 2]) -> Result<[i64; 2]> {
+pub fn conv_padding(
+    index: usize,
+    layer: &LayerSpec,
+    padding: Padding,
+    kernel: [i64; 2],
+    stride: [i64; 2],
+) -> Result<[i64; 2]> {
     match padding {
         Padding::Amount(pair) => {
             let p = pair.get();
@@ -64,7 +70,9 @@ pub fn conv_padding(index: usize, layer: &LayerSpec, padding: Padding, kernel: [
                 return Err(layer_error(
                     index,
                     layer,
-                    format!("padding 'same' needs stride 1 and an odd kernel, got stride {stride:?} and kernel {kernel:?}"),
+                    format!(
+                        "padding 'same' needs stride 1 and an odd kernel, got stride {stride:?} and kernel {kernel:?}"
+                    ),
                 ));
             }
             Ok([(kernel[0] - 1) / 2, (kernel[1] - 1) / 2])
@@ -107,7 +115,10 @@ pub fn window(index: usize, layer: &LayerSpec) -> Result<Option<Window>> {
 pub fn infer_shapes(spec: &ModelSpec) -> Result<Vec<Shape>> {
     let [c, h, w] = spec.input;
     if c < 1 || h < 1 || w < 1 {
-        return Err(CoreError::InvalidSpec(format!("input must be [channels, height, width] of positive sizes, got {:?}", spec.input)));
+        return Err(CoreError::InvalidSpec(format!(
+            "input must be [channels, height, width] of positive sizes, got {:?}",
+            spec.input
+        )));
     }
     if spec.classes < 2 {
         return Err(CoreError::InvalidSpec(format!("classes must be at least 2, got {}", spec.classes)));
@@ -131,13 +142,22 @@ fn next_shape(index: usize, layer: &LayerSpec, input: Shape) -> Result<Shape> {
     match layer {
         LayerSpec::Conv2d { .. } | LayerSpec::MaxPool2d { .. } | LayerSpec::AvgPool2d { .. } => {
             let Shape::Image(channels, height, width) = input else {
-                return Err(layer_error(index, layer, format!("expects an image (channels x height x width), the layer before gives {input} features")));
+                return Err(layer_error(
+                    index,
+                    layer,
+                    format!("expects an image (channels x height x width), the layer before gives {input} features"),
+                ));
             };
             let window = window(index, layer)?.expect("window layers have a window");
-            let size = |extent: i64, i: usize| (extent + 2 * window.padding[i] - window.kernel[i]) / window.stride[i] + 1;
+            let size =
+                |extent: i64, i: usize| (extent + 2 * window.padding[i] - window.kernel[i]) / window.stride[i] + 1;
             let (out_h, out_w) = (size(height, 0), size(width, 1));
             if height + 2 * window.padding[0] < window.kernel[0] || width + 2 * window.padding[1] < window.kernel[1] {
-                return Err(layer_error(index, layer, format!("kernel {:?} is larger than its padded input {input}", window.kernel)));
+                return Err(layer_error(
+                    index,
+                    layer,
+                    format!("kernel {:?} is larger than its padded input {input}", window.kernel),
+                ));
             }
             let out_channels = match layer {
                 LayerSpec::Conv2d { filters, .. } => {
@@ -154,12 +174,23 @@ fn next_shape(index: usize, layer: &LayerSpec, input: Shape) -> Result<Shape> {
             Shape::Image(c, h, w) => Shape::Features(c * h * w),
             features => features,
         }),
-        LayerSpec::Linear { units, .. } => {
-            let Shape::Features(_) = input else {
-                return Err(layer_error(index, layer, format!("expects features, the layer before gives an image {input}; add a flatten layer")));
+        LayerSpec::Linear { units, inputs, .. } => {
+            let Shape::Features(features) = input else {
+                return Err(layer_error(
+                    index,
+                    layer,
+                    format!("expects features, the layer before gives an image {input}; add a flatten layer"),
+                ));
             };
             if *units < 1 {
                 return Err(layer_error(index, layer, format!("units must be positive, got {units}")));
+            }
+            if let Some(expected) = inputs.filter(|expected| *expected != features) {
+                return Err(layer_error(
+                    index,
+                    layer,
+                    format!("expects {expected} inputs, the layer before gives {features}"),
+                ));
             }
             Ok(Shape::Features(*units))
         }
@@ -205,10 +236,28 @@ mod tests {
     #[test]
     fn full_padding_grows_and_valid_padding_shrinks() {
         let mut spec = ModelSpec::seed();
-        spec.layers[0] = LayerSpec::Conv2d { name: None, filters: 8, kernel: Pair::Both(3), stride: Pair::Both(1), padding: Padding::Mode(PaddingMode::Full) };
+        spec.layers[0] = LayerSpec::Conv2d {
+            name: None,
+            filters: 8,
+            kernel: Pair::Both(3),
+            stride: Pair::Both(1),
+            padding: Padding::Mode(PaddingMode::Full),
+        };
         assert_eq!(infer_shapes(&spec).unwrap()[0], Shape::Image(8, 30, 30));
-        let conv = |padding| LayerSpec::Conv2d { name: None, filters: 2, kernel: Pair::Both(3), stride: Pair::Both(1), padding };
-        assert_eq!(next_shape(0, &conv(Padding::Mode(PaddingMode::Full)), Shape::Image(1, 5, 5)).unwrap(), Shape::Image(2, 7, 7));
-        assert_eq!(next_shape(0, &conv(Padding::Mode(PaddingMode::Valid)), Shape::Image(1, 5, 5)).unwrap(), Shape::Image(2, 3, 3));
+        let conv = |padding| LayerSpec::Conv2d {
+            name: None,
+            filters: 2,
+            kernel: Pair::Both(3),
+            stride: Pair::Both(1),
+            padding,
+        };
+        assert_eq!(
+            next_shape(0, &conv(Padding::Mode(PaddingMode::Full)), Shape::Image(1, 5, 5)).unwrap(),
+            Shape::Image(2, 7, 7)
+        );
+        assert_eq!(
+            next_shape(0, &conv(Padding::Mode(PaddingMode::Valid)), Shape::Image(1, 5, 5)).unwrap(),
+            Shape::Image(2, 3, 3)
+        );
     }
 }

@@ -98,6 +98,9 @@ pub enum LayerSpec {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         name: Option<String>,
         units: i64,
+        /// Expected input features; inferred when absent, checked when present.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        inputs: Option<i64>,
     },
 }
 
@@ -177,7 +180,7 @@ impl ModelSpec {
                     padding: Pair::Both(0),
                 },
                 LayerSpec::Flatten {},
-                LayerSpec::Linear { name: named("linear_1"), units: 10 },
+                LayerSpec::Linear { name: named("linear_1"), units: 10, inputs: None },
             ],
         }
     }

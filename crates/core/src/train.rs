@@ -35,7 +35,12 @@ impl Model {
             return Err(invalid("trainBatches", "batchSize", batch_size, "a positive integer"));
         }
         if let Some((position, index)) = order.iter().enumerate().find(|(_, i)| i64::from(**i) >= data.count) {
-            return Err(invalid("trainBatches", &format!("order[{position}]"), index, &format!("an example index in [0, {})", data.count)));
+            return Err(invalid(
+                "trainBatches",
+                &format!("order[{position}]"),
+                index,
+                &format!("an example index in [0, {})", data.count),
+            ));
         }
         if order.is_empty() {
             return Ok(Vec::new());
@@ -58,10 +63,20 @@ impl Model {
 
     pub(crate) fn check_dataset(&self, context: &str, data: &DeviceDataset) -> Result<()> {
         if data.example_shape != self.spec.input {
-            return Err(invalid(context, "dataset", format!("examples of shape {:?}", data.example_shape), &format!("examples of the model's input shape {:?}", self.spec.input)));
+            return Err(invalid(
+                context,
+                "dataset",
+                format!("examples of shape {:?}", data.example_shape),
+                &format!("examples of the model's input shape {:?}", self.spec.input),
+            ));
         }
         if data.device() != self.device {
-            return Err(invalid(context, "dataset", format!("a dataset on {:?}", data.device()), &format!("a dataset on the model's device {:?}", self.device)));
+            return Err(invalid(
+                context,
+                "dataset",
+                format!("a dataset on {:?}", data.device()),
+                &format!("a dataset on the model's device {:?}", self.device),
+            ));
         }
         Ok(())
     }

@@ -49,7 +49,15 @@ impl NativeDataset {
     pub fn from_bytes(pixels: Uint8Array, labels: Int32Array, layout: DatasetLayout) -> napi::Result<NativeDataset> {
         guarded(|| {
             let device = parse_device(&layout.device)?;
-            let dataset = DeviceDataset::from_bytes(&pixels, &labels, layout.count, shape3(&layout.shape)?, layout.classes, device, normalisation(&layout))?;
+            let dataset = DeviceDataset::from_bytes(
+                &pixels,
+                &labels,
+                layout.count,
+                shape3(&layout.shape)?,
+                layout.classes,
+                device,
+                normalisation(&layout),
+            )?;
             Ok(NativeDataset::wrap(dataset))
         })
     }
@@ -59,7 +67,15 @@ impl NativeDataset {
     pub fn from_floats(pixels: Float32Array, labels: Int32Array, layout: DatasetLayout) -> napi::Result<NativeDataset> {
         guarded(|| {
             let device = parse_device(&layout.device)?;
-            let dataset = DeviceDataset::from_floats(&pixels, &labels, layout.count, shape3(&layout.shape)?, layout.classes, device, normalisation(&layout))?;
+            let dataset = DeviceDataset::from_floats(
+                &pixels,
+                &labels,
+                layout.count,
+                shape3(&layout.shape)?,
+                layout.classes,
+                device,
+                normalisation(&layout),
+            )?;
             Ok(NativeDataset::wrap(dataset))
         })
     }

@@ -16,7 +16,12 @@ pub struct Evaluation {
 
 impl From<convtorch_core::evaluate::Evaluation> for Evaluation {
     fn from(e: convtorch_core::evaluate::Evaluation) -> Self {
-        Evaluation { loss_sum: e.loss_sum, correct: e.correct, count: e.count, predictions: Int32Array::new(e.predictions) }
+        Evaluation {
+            loss_sum: e.loss_sum,
+            correct: e.correct,
+            count: e.count,
+            predictions: Int32Array::new(e.predictions),
+        }
     }
 }
 

@@ -42,7 +42,9 @@ pub(crate) fn lock(model: &Arc<Mutex<Model>>) -> convtorch_core::Result<MutexGua
 }
 
 fn parse_optimizer(json: &str) -> convtorch_core::Result<OptimizerSpec> {
-    serde_json::from_str(json).map_err(|e| convtorch_core::error::invalid("model", "optimizer", json, &format!("a valid optimizer spec ({e})")))
+    serde_json::from_str(json).map_err(|e| {
+        convtorch_core::error::invalid("model", "optimizer", json, &format!("a valid optimizer spec ({e})"))
+    })
 }
 
 /// A network with its optimizer, on one device.
@@ -116,14 +118,25 @@ impl NativeModel {
     /// Trains on `order` (dataset indices) in batches, off the main thread; resolves with
     /// every batch's loss.
     #[napi(ts_return_type = "Promise<Float32Array>")]
-    pub fn train_batches(&self, dataset: &NativeDataset, order: Uint32Array, batch_size: i64) -> AsyncTask<TrainBatchesTask> {
+    pub fn train_batches(
+        &self,
+        dataset: &NativeDataset,
+        order: Uint32Array,
+        batch_size: i64,
+    ) -> AsyncTask<TrainBatchesTask> {
         AsyncTask::new(TrainBatchesTask::new(self.inner.clone(), dataset.inner.clone(), order.to_vec(), batch_size))
     }
 
     /// The same work as `trainBatches`, on the calling thread.
     #[napi]
-    pub fn train_batches_sync(&self, dataset: &NativeDataset, order: Uint32Array, batch_size: i64) -> napi::Result<Float32Array> {
-        guarded(|| TrainBatchesTask::new(self.inner.clone(), dataset.inner.clone(), order.to_vec(), batch_size).run()).map(Float32Array::new)
+    pub fn train_batches_sync(
+        &self,
+        dataset: &NativeDataset,
+        order: Uint32Array,
+        batch_size: i64,
+    ) -> napi::Result<Float32Array> {
+        guarded(|| TrainBatchesTask::new(self.inner.clone(), dataset.inner.clone(), order.to_vec(), batch_size).run())
+            .map(Float32Array::new)
     }
 
     #[napi(ts_return_type = "Promise<Evaluation>")]
@@ -134,6 +147,12 @@ impl NativeModel {
     #[napi]
     pub fn evaluate_sync(&self, dataset: &NativeDataset, batch_size: i64) -> napi::Result<Evaluation> {
         guarded(|| EvaluateTask::new(self.inner.clone(), dataset.inner.clone(), batch_size).run()).map(Evaluation::from)
+    }
+
+    /// Raw class scores, `count` rows of `classes` values.
+    #[napi]
+    pub fn logits(&self, pixels: Float32Array, count: i64) -> napi::Result<Float32Array> {
+        guarded(|| lock(&self.inner)?.logits(&pixels, count)).map(Float32Array::new)
     }
 
     /// Class probabilities, `count` rows of `classes` values.

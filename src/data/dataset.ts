@@ -1,0 +1,93 @@
+// A labelled image dataset in host memory, validated once; `toDevice` uploads it.
+import { DatasetError, invalidArgument } from '../errors'
+import { call, native } from '../native'
+import { DeviceDataset } from './device-dataset'
+import { readIdxFile } from './idx'
+
+export interface DatasetArrays {
+  /** Pixels, [count, channels, height, width] row-major: bytes (scaled by 1/255) or floats (as is). */
+  images: Uint8Array | Float32Array
+  labels: ArrayLike<number>
+  /** [channels, height, width] */
+  shape: [number, number, number]
+  classes: number
+}
+
+export interface Normalisation {
+  mean: number
+  std: number
+}
+
+export class Dataset {
+  readonly images: Uint8Array | Float32Array
+  readonly labels: Int32Array
+  readonly shape: [number, number, number]
+  readonly classes: number
+  readonly count: number
+
+  private constructor(images: Uint8Array | Float32Array, labels: Int32Array, shape: [number, number, number], classes: number) {
+    this.images = images
+    this.labels = labels
+    this.shape = shape
+    this.classes = classes
+    this.count = labels.length
+  }
+
+  /** Checks sizes and labels and keeps the arrays (no copy for Int32Array labels). */
+  static fromArrays(arrays: DatasetArrays): Dataset {
+    const context = 'Dataset.fromArrays()'
+    const { images, shape, classes } = arrays
+    if (!(images instanceof Uint8Array) && !(images instanceof Float32Array)) throw invalidArgument(context, 'images', images, 'a Uint8Array or a Float32Array')
+    if (!Array.isArray(shape) || shape.length !== 3 || !shape.every((d) => Number.isInteger(d) && d > 0)) {
+      throw invalidArgument(context, 'shape', shape, '[channels, height, width] of positive integers')
+    }
+    if (!Number.isInteger(classes) || classes < 2) throw invalidArgument(context, 'classes', classes, 'an integer >= 2')
+    if (arrays.labels === null || typeof arrays.labels !== 'object' || typeof arrays.labels.length !== 'number') {
+      throw invalidArgument(context, 'labels', arrays.labels, 'an array of class indices')
+    }
+    const labels = arrays.labels instanceof Int32Array ? arrays.labels : Int32Array.from(arrays.labels)
+    if (labels.length === 0) throw invalidArgument(context, 'labels', '0 labels', 'at least one example')
+    const perExample = shape[0] * shape[1] * shape[2]
+    if (images.length !== labels.length * perExample) {
+      throw invalidArgument(context, 'images', `${images.length} values`, `${labels.length} labels x ${shape.join('x')} = ${labels.length * perExample} values`)
+    }
+    const bad = labels.findIndex((l) => !(l >= 0 && l < classes))
+    if (bad >= 0) throw invalidArgument(context, `labels[${bad}]`, labels[bad], `a class index in [0, ${classes})`)
+    return new Dataset(images, labels, [...shape], classes)
+  }
+
+  /** An images file ([count, height, width] or [count, channels, height, width]) and a labels file. */
+  static async fromIdx(imagesPath: string, labelsPath: string, classes = 10): Promise<Dataset> {
+    const [images, labels] = await Promise.all([readIdxFile(imagesPath), readIdxFile(labelsPath)])
+    if (images.dims.length !== 3 && images.dims.length !== 4) {
+      throw new DatasetError(`${imagesPath}: images must have 3 or 4 dimensions, got ${images.dims.join('x')}`)
+    }
+    if (labels.dims.length !== 1) throw new DatasetError(`${labelsPath}: labels must have 1 dimension, got ${labels.dims.join('x')}`)
+    if (images.dims[0] !== labels.dims[0]) {
+      throw new DatasetError(`${imagesPath} holds ${images.dims[0]} images but ${labelsPath} holds ${labels.dims[0]} labels`)
+    }
+    const bad = labels.data.findIndex((l) => l >= classes)
+    if (bad >= 0) throw new DatasetError(`${labelsPath}: label ${bad} is ${labels.data[bad]}, expected a class index below ${classes}`)
+    const shape: [number, number, number] = images.dims.length === 3 ? [1, images.dims[1], images.dims[2]] : [images.dims[1], images.dims[2], images.dims[3]]
+    return new Dataset(images.data, Int32Array.from(labels.data), shape, classes)
+  }
+
+  /** Examples [start, start + count), sharing memory with this dataset. */
+  slice(start: number, count: number): Dataset {
+    if (!Number.isInteger(start) || start < 0 || start >= this.count) throw invalidArgument('Dataset.slice()', 'start', start, `an integer in [0, ${this.count})`)
+    if (!Number.isInteger(count) || count < 1) throw invalidArgument('Dataset.slice()', 'count', count, 'a positive integer')
+    const end = Math.min(this.count, start + count)
+    const per = this.shape[0] * this.shape[1] * this.shape[2]
+    return new Dataset(this.images.subarray(start * per, end * per), this.labels.subarray(start, end), this.shape, this.classes)
+  }
+
+  /** Uploads to `device` once; pixels are scaled like ToTensor (bytes / 255), then normalised. */
+  toDevice(device = 'cpu', normalisation?: Normalisation): DeviceDataset {
+    const layout = { count: this.count, shape: this.shape, classes: this.classes, device, mean: normalisation?.mean, std: normalisation?.std }
+    const images = this.images
+    const handle = call(() =>
+      images instanceof Uint8Array ? native().NativeDataset.fromBytes(images, this.labels, layout) : native().NativeDataset.fromFloats(images, this.labels, layout),
+    )
+    return new DeviceDataset(handle)
+  }
+}

@@ -1,0 +1,12 @@
+// convtorch: convolutional neural networks trained from TypeScript on libtorch.
+export * from './errors'
+export { cuda, runtimeInfo, setNumThreads, torchVersion, type RuntimeInfo } from './runtime'
+export { Model, type Evaluation, type Init, type ModelOptions, type Prediction, type Tensor } from './model/model'
+export type { LayerSpec, ModelSpec, Padding, Pair } from './model/spec'
+export { preset, presets, seedSpec, strongSpec, type PresetName } from './model/presets'
+export { inferShapes, formatShape, type LayerShape, type Shape } from './model/shapes'
+export type { OptimizerOptions } from './model/optimizer'
+export { Dataset, type DatasetArrays, type Normalisation } from './data/dataset'
+export { DeviceDataset } from './data/device-dataset'
+export { encodeIdx, parseIdx, readIdxFile, type IdxArray } from './data/idx'
+export { bundledMnistDir, loadMnist, MNIST_FILES, type Split } from './data/mnist'

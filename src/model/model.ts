@@ -1,0 +1,225 @@
+// Model: a network from a spec, its optimizer and its parameters, living on one device.
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { CheckpointError, invalidArgument } from '../errors'
+import { call, callAsync, native, type NativeModel } from '../native'
+import type { DeviceDataset } from '../data/device-dataset'
+import { preset } from './presets'
+import { inferShapes, type LayerShape } from './shapes'
+import { checkOptimizer, seedOptimizer, type OptimizerOptions } from './optimizer'
+import type { ModelSpec } from './spec'
+
+export type Init = 'seed' | 'default' | 'xavier'
+
+export interface ModelOptions {
+  /** A preset name ('seed', 'strong') or a spec; default 'seed'. */
+  model?: string | ModelSpec
+  /** Seeds every random number generator; default 1, like the seed script. */
+  seed?: number
+  /** 'auto' (CUDA when available), 'cpu', 'cuda' or 'cuda:N'; default 'auto'. */
+  device?: string
+  /** 'seed' (N(0, 0.01), zero bias), 'default' (PyTorch's Kaiming-uniform) or 'xavier'. */
+  init?: Init
+  optimizer?: OptimizerOptions
+}
+
+export interface Tensor {
+  shape: number[]
+  values: Float32Array
+}
+
+export interface Evaluation {
+  /** Mean cross-entropy over the examples. */
+  loss: number
+  accuracy: number
+  correct: number
+  count: number
+  predictions: Int32Array
+}
+
+export interface Prediction {
+  labels: Int32Array
+  /** count x classes probabilities, row-major. */
+  probabilities: Float32Array
+}
+
+const CHECKPOINT_FORMAT = 'convtorch-model'
+
+function resolveSpec(model: string | ModelSpec | undefined): ModelSpec {
+  if (model === undefined) return preset('seed')
+  if (typeof model === 'string') return preset(model)
+  return model
+}
+
+function checkSeed(context: string, seed: unknown): number {
+  if (!Number.isSafeInteger(seed) || (seed as number) < 0) throw invalidArgument(context, 'seed', seed, 'a non-negative integer')
+  return seed as number
+}
+
+function checkBatchSize(context: string, batchSize: unknown): number {
+  if (!Number.isInteger(batchSize) || (batchSize as number) < 1) throw invalidArgument(context, 'batchSize', batchSize, 'a positive integer')
+  return batchSize as number
+}
+
+function labelsOf(context: string, labels: ArrayLike<number>): Int32Array {
+  if (labels instanceof Int32Array) return labels
+  if (labels === null || typeof labels !== 'object' || typeof labels.length !== 'number') {
+    throw invalidArgument(context, 'labels', labels, 'an Int32Array or an array of class indices')
+  }
+  return Int32Array.from(labels)
+}
+
+export class Model {
+  readonly spec: ModelSpec
+  readonly layers: LayerShape[]
+  private readonly handle: NativeModel
+  private readonly options: Required<Omit<ModelOptions, 'model' | 'optimizer'>>
+
+  private constructor(handle: NativeModel, spec: ModelSpec, layers: LayerShape[], options: Required<Omit<ModelOptions, 'model' | 'optimizer'>>) {
+    this.handle = handle
+    this.spec = spec
+    this.layers = layers
+    this.options = options
+  }
+
+  static create(options: ModelOptions = {}): Model {
+    const spec = resolveSpec(options.model)
+    const layers = inferShapes(spec)
+    const seed = checkSeed('Model.create()', options.seed ?? 1)
+    const device = options.device ?? 'auto'
+    if (typeof device !== 'string') throw invalidArgument('Model.create()', 'device', device, "'auto', 'cpu', 'cuda' or 'cuda:N'")
+    const init = options.init ?? 'seed'
+    const optimizer = checkOptimizer('Model.create()', options.optimizer ?? seedOptimizer())
+    const handle = call(() =>
+      native().NativeModel.create(JSON.stringify(spec), { seed, device, init, optimizer: JSON.stringify(optimizer) }),
+    )
+    return new Model(handle, spec, layers, { seed, device: handle.device, init })
+  }
+
+  /** The device the model lives on, e.g. "cpu" or "cuda:0". */
+  get device(): string {
+    return this.handle.device
+  }
+
+  get classes(): number {
+    return this.spec.classes
+  }
+
+  parameterNames(): string[] {
+    return call(() => this.handle.parameterNames())
+  }
+
+  /** A parameter by its PyTorch name ("conv_1.weight"), copied to the host. */
+  parameter(name: string): Tensor {
+    return call(() => this.handle.parameter(name))
+  }
+
+  parameters(): Record<string, Tensor> {
+    return Object.fromEntries(this.parameterNames().map((name) => [name, this.parameter(name)]))
+  }
+
+  /** The gradient left by the last training step, or null before any step. */
+  gradient(name: string): Tensor | null {
+    return call(() => this.handle.gradient(name))
+  }
+
+  setParameter(name: string, values: Float32Array): void {
+    if (!(values instanceof Float32Array)) throw invalidArgument('setParameter()', 'values', values, 'a Float32Array')
+    call(() => this.handle.setParameter(name, values))
+  }
+
+  setOptimizer(optimizer: OptimizerOptions): void {
+    const checked = checkOptimizer('setOptimizer()', optimizer)
+    call(() => this.handle.setOptimizer(JSON.stringify(checked)))
+  }
+
+  setLearningRate(lr: number): void {
+    call(() => this.handle.setLearningRate(lr))
+  }
+
+  /** One SGD step on a batch of pixels [count, c, h, w] (row-major); returns the mean loss. */
+  trainStep(images: Float32Array, labels: ArrayLike<number>): number {
+    if (!(images instanceof Float32Array)) throw invalidArgument('trainStep()', 'images', images, 'a Float32Array')
+    const ints = labelsOf('trainStep()', labels)
+    return call(() => this.handle.trainStep(images, ints, ints.length))
+  }
+
+  /** Trains on `order` (example indices of `data`) in batches of `batchSize`, off the main thread. */
+  trainBatches(data: DeviceDataset, order: Uint32Array, batchSize: number): Promise<Float32Array> {
+    checkBatchSize('trainBatches()', batchSize)
+    return callAsync(() => this.handle.trainBatches(data.handle, order, batchSize))
+  }
+
+  /** Mean loss, accuracy and predictions over a dataset, without autograd. */
+  async evaluate(data: DeviceDataset, options: { batchSize?: number } = {}): Promise<Evaluation> {
+    const batchSize = checkBatchSize('evaluate()', options.batchSize ?? 1000)
+    const result = await callAsync(() => this.handle.evaluate(data.handle, batchSize))
+    return {
+      loss: result.lossSum / result.count,
+      accuracy: result.correct / result.count,
+      correct: result.correct,
+      count: result.count,
+      predictions: result.predictions,
+    }
+  }
+
+  private exampleCount(context: string, images: Float32Array): number {
+    if (!(images instanceof Float32Array)) throw invalidArgument(context, 'images', images, 'a Float32Array')
+    const perExample = this.spec.input[0] * this.spec.input[1] * this.spec.input[2]
+    const count = images.length / perExample
+    if (!Number.isInteger(count) || count < 1) {
+      throw invalidArgument(context, 'images', `${images.length} values`, `a positive multiple of ${perExample} values`)
+    }
+    return count
+  }
+
+  /** Raw class scores for `images` ([count, c, h, w] floats), count x classes, row-major. */
+  logits(images: Float32Array): Float32Array {
+    const count = this.exampleCount('logits()', images)
+    return call(() => this.handle.logits(images, count))
+  }
+
+  /** Class probabilities and labels for `images` ([count, c, h, w] floats, scaled like training). */
+  predict(images: Float32Array): Prediction {
+    const count = this.exampleCount('predict()', images)
+    const probabilities = call(() => this.handle.predict(images, count))
+    const labels = new Int32Array(count)
+    for (let row = 0; row < count; row++) {
+      let best = 0
+      for (let k = 1; k < this.classes; k++) {
+        if (probabilities[row * this.classes + k] > probabilities[row * this.classes + best]) best = k
+      }
+      labels[row] = best
+    }
+    return { labels, probabilities }
+  }
+
+  /** Writes model.json (spec, options) and weights.safetensors (PyTorch names) into `dir`. */
+  async save(dir: string): Promise<void> {
+    await mkdir(dir, { recursive: true })
+    const weights = join(dir, 'weights.safetensors')
+    const meta = join(dir, 'model.json')
+    // Write beside, then rename: an interrupted save never leaves a torn checkpoint.
+    call(() => this.handle.saveWeights(`${weights}.partial`))
+    const description = { format: CHECKPOINT_FORMAT, version: 1, spec: this.spec, seed: this.options.seed, init: this.options.init }
+    await writeFile(`${meta}.partial`, `${JSON.stringify(description, null, 2)}\n`)
+    await rename(`${weights}.partial`, weights)
+    await rename(`${meta}.partial`, meta)
+  }
+
+  /** Loads a model saved by `save()`, onto `device` (default 'auto'). */
+  static async load(dir: string, options: { device?: string } = {}): Promise<Model> {
+    let description: { format?: string; spec?: ModelSpec; seed?: number; init?: Init }
+    try {
+      description = JSON.parse(await readFile(join(dir, 'model.json'), 'utf8'))
+    } catch (error) {
+      throw new CheckpointError(`${join(dir, 'model.json')} could not be read as a convtorch model: ${(error as Error).message}`, { cause: error })
+    }
+    if (description.format !== CHECKPOINT_FORMAT || !description.spec) {
+      throw new CheckpointError(`${join(dir, 'model.json')} is not a convtorch model (format ${JSON.stringify(description.format)})`)
+    }
+    const model = Model.create({ model: description.spec, seed: description.seed ?? 1, init: description.init ?? 'seed', device: options.device })
+    call(() => model.handle.loadWeights(join(dir, 'weights.safetensors')))
+    return model
+  }
+}
