@@ -1,0 +1,70 @@
+import test from 'ava'
+import { spawnSync } from 'node:child_process'
+import { mkdtemp, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { gzipSync } from 'node:zlib'
+import { encodeIdx, MNIST_FILES } from '../src/index'
+import { mnist } from './helpers/mnist'
+
+const cli = join(__dirname, '..', 'src', 'cli', 'main.js')
+
+function convtorch(args: string[]) {
+  return spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8', timeout: 120_000 })
+}
+
+/** A directory of gzipped MNIST-named IDX files holding the first examples of each split. */
+async function smallMnistDir(trainCount: number, testCount: number): Promise<string> {
+  const { train, test: testSet } = await mnist()
+  const dir = await mkdtemp(join(tmpdir(), 'convtorch-cli-'))
+  const write = (name: string, dims: number[], bytes: Uint8Array) => writeFile(join(dir, `${name}.gz`), gzipSync(encodeIdx(dims, bytes)))
+  const a = train.slice(0, trainCount)
+  const b = testSet.slice(0, testCount)
+  await write(MNIST_FILES.trainImages, [trainCount, 28, 28], a.images as Uint8Array)
+  await write(MNIST_FILES.trainLabels, [trainCount], Uint8Array.from(a.labels))
+  await write(MNIST_FILES.testImages, [testCount, 28, 28], b.images as Uint8Array)
+  await write(MNIST_FILES.testLabels, [testCount], Uint8Array.from(b.labels))
+  return dir
+}
+
+test('convtorch train --json prints one JSON object per event and nothing else', async (t) => {
+  const dir = await smallMnistDir(1_000, 200)
+  const out = await mkdtemp(join(tmpdir(), 'convtorch-out-'))
+  const run = convtorch(['train', '--data', dir, '--epochs', '2', '--device', 'cpu', '--json', '--out', out, '--init', 'default'])
+  t.is(run.status, 0, run.stderr)
+  const events = run.stdout.trim().split('\n').map((line) => JSON.parse(line))
+  t.is(events[0].event, 'start')
+  t.is(events[0].trainCount, 1000)
+  t.deepEqual(events.filter((e) => e.event === 'epoch').map((e) => e.epoch), [1, 2])
+  t.true(events.filter((e) => e.event === 'batch').length >= 2)
+  const end = events[events.length - 1]
+  t.is(end.event, 'end')
+  t.is(end.test.count, 200)
+  t.is(end.checkpoint, `${out}/checkpoint`)
+})
+
+test('convtorch train prints the seed script lines', async (t) => {
+  const dir = await smallMnistDir(600, 100)
+  const run = convtorch(['train', '--data', dir, '--epochs', '1', '--device', 'cpu', '--out', await mkdtemp(join(tmpdir(), 'convtorch-out-'))])
+  t.is(run.status, 0, run.stderr)
+  t.regex(run.stdout, /^Epoch: 001\/001 \| Batch 000\/005 \| Cost: 2\.30\d\d$/m)
+  t.regex(run.stdout, /^Epoch: 001\/001 training accuracy: \d+\.\d\d%$/m)
+  t.regex(run.stdout, /^Time elapsed: \d+\.\d\d min$/m)
+  t.regex(run.stdout, /^Test accuracy: \d+\.\d\d%$/m)
+})
+
+test('convtorch train refuses a bad flag value with exit code 2 and names it', (t) => {
+  const run = convtorch(['train', '--batch-size', '0'])
+  t.is(run.status, 2)
+  t.regex(run.stderr, /--batch-size must be an integer >= 1, got '0'/)
+  const unknown = convtorch(['train', '--batchsize', '3'])
+  t.is(unknown.status, 2)
+  t.regex(unknown.stderr, /batchsize/)
+})
+
+test('convtorch summary prints the seed net with 9,098 parameters', (t) => {
+  const run = convtorch(['summary'])
+  t.is(run.status, 0, run.stderr)
+  t.regex(run.stdout, /pool_2 \(maxPool2d\)\s+16x7x7\s+0/)
+  t.regex(run.stdout, /Total params: 9,098/)
+})

@@ -1,0 +1,55 @@
+#!/usr/bin/env node
+// convtorch command line: train, summary, doctor.
+import { ConvtorchError } from '../errors'
+import { doctorCommand } from './doctor-command'
+import { summaryCommand } from './summary-command'
+import { TRAIN_HELP, trainCommand } from './train-command'
+
+const HELP = `Usage: convtorch <command> [options]
+
+Commands:
+  train     train a ConvNet (the seed tutorial's by default) on MNIST or IDX data
+  summary   print each layer's output shape and parameter count
+  doctor    report libtorch, CUDA devices and threads
+
+${TRAIN_HELP}`
+
+async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv
+  switch (command) {
+    case 'train':
+      return trainCommand(rest)
+    case 'summary':
+      return summaryCommand(rest)
+    case 'doctor':
+      return doctorCommand(rest)
+    case undefined:
+    case 'help':
+    case '--help':
+    case '-h':
+      process.stdout.write(HELP)
+      return command === undefined ? 2 : 0
+    default:
+      process.stderr.write(`convtorch: unknown command '${command}'; expected train, summary or doctor\n`)
+      return 2
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code
+  },
+  (error: unknown) => {
+    // Typed errors already say what was wrong and what was expected: print only that.
+    if (error instanceof ConvtorchError) {
+      process.stderr.write(`convtorch: ${error.message}\n`)
+      process.exitCode = error.code === 'CONVTORCH_INVALID_ARGUMENT' ? 2 : 1
+    } else if (error instanceof Error && (error as NodeJS.ErrnoException).code?.startsWith('ERR_PARSE_ARGS')) {
+      process.stderr.write(`convtorch: ${error.message}\n`)
+      process.exitCode = 2
+    } else {
+      process.stderr.write(`convtorch: unexpected error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`)
+      process.exitCode = 1
+    }
+  },
+)

@@ -1,0 +1,54 @@
+// How `convtorch train` reports: the seed's log lines, or one JSON object per event.
+import type { Callbacks, TrainBegin } from '../training/callbacks'
+import type { TrainResult } from '../training/train'
+
+export interface Reporter extends Callbacks {
+  onResult(result: TrainResult, checkpoint: string | null): void
+}
+
+type Write = (line: string) => void
+
+const pad3 = (n: number) => String(n).padStart(3, '0')
+const percent = (x: number) => `${(x * 100).toFixed(2)}%`
+
+/** The seed script's lines: "Epoch: 001/010 | Batch 000/469 | Cost: 2.3026", every `every` batches. */
+export function plainReporter(write: Write, every = 50): Reporter {
+  return {
+    onTrainBegin(info: TrainBegin) {
+      write(`Data: ${info.source} | train ${info.trainCount} | test ${info.testCount} | device ${info.device}`)
+    },
+    onBatchEnd({ epoch, epochs, batch, batches, loss }) {
+      if (batch % every === 0) write(`Epoch: ${pad3(epoch)}/${pad3(epochs)} | Batch ${pad3(batch)}/${pad3(batches)} | Cost: ${loss.toFixed(4)}`)
+    },
+    onEpochEnd(end) {
+      if (end.trainAccuracy !== null) write(`Epoch: ${pad3(end.epoch)}/${pad3(end.epochs)} training accuracy: ${percent(end.trainAccuracy)}`)
+      if (end.testAccuracy !== null) write(`Epoch: ${pad3(end.epoch)}/${pad3(end.epochs)} test accuracy: ${percent(end.testAccuracy)}`)
+      write(`Time elapsed: ${(end.elapsed / 60).toFixed(2)} min`)
+    },
+    onResult(result, checkpoint) {
+      const { timings } = result
+      write(`Total Training Time: ${((timings.trainSeconds + timings.trainEvalSeconds + timings.testEvalSeconds) / 60).toFixed(2)} min`)
+      write(`Test accuracy: ${percent(result.test.accuracy)}`)
+      if (checkpoint) write(`Saved: ${checkpoint}`)
+    },
+  }
+}
+
+/** One JSON object per line on stdout: batch progress (every `every` batches), epochs, the end. */
+export function jsonReporter(write: Write, every = 50): Reporter {
+  const emit = (event: string, body: object) => write(JSON.stringify({ event, ...body }))
+  return {
+    onTrainBegin(info) {
+      emit('start', info)
+    },
+    onBatchEnd(batch) {
+      if (batch.batch % every === 0 || batch.batch === batch.batches - 1) emit('batch', batch)
+    },
+    onEpochEnd(end) {
+      emit('epoch', end)
+    },
+    onResult(result, checkpoint) {
+      emit('end', { test: result.test, timings: result.timings, device: result.model.device, source: result.source, checkpoint })
+    },
+  }
+}

@@ -1,0 +1,99 @@
+// Downloads into a cache with a resumable, atomic write: bytes go to `<dest>.partial` (resumed
+// with an HTTP Range request after an interruption), are verified by sha256, and only then
+// renamed to `<dest>`. A failed checksum leaves nothing behind.
+import { createHash } from 'node:crypto'
+import { createWriteStream } from 'node:fs'
+import { mkdir, readFile, rename, stat, unlink } from 'node:fs/promises'
+import { dirname } from 'node:path'
+import { Readable } from 'node:stream'
+import { pipeline } from 'node:stream/promises'
+import { gunzipSync } from 'node:zlib'
+import { DatasetError } from '../errors'
+import { isGzip } from './idx'
+
+export interface DownloadOptions {
+  url: string
+  dest: string
+  /** sha256 (hex) of the file's content; for gzip files, of the decompressed content. */
+  sha256: string
+  signal?: AbortSignal
+}
+
+export interface DownloadResult {
+  path: string
+  /** 'cache': already present and valid; 'downloaded'; 'resumed': continued a partial file. */
+  outcome: 'cache' | 'downloaded' | 'resumed'
+}
+
+/** An HTTP status that says the file is not there (so a caller may try another name). */
+export class NotFoundError extends DatasetError {}
+
+async function sizeOf(path: string): Promise<number | undefined> {
+  try {
+    return (await stat(path)).size
+  } catch {
+    return undefined
+  }
+}
+
+/** sha256 of a file's content, decompressing gzip first, so raw and .gz mirrors verify alike. */
+export async function contentSha256(path: string): Promise<string> {
+  const bytes: Uint8Array = await readFile(path)
+  return createHash('sha256').update(isGzip(bytes) ? gunzipSync(bytes) : bytes).digest('hex')
+}
+
+async function removeQuietly(path: string): Promise<void> {
+  await unlink(path).catch(() => undefined)
+}
+
+export async function download(options: DownloadOptions): Promise<DownloadResult> {
+  const { url, dest, sha256, signal } = options
+  if ((await sizeOf(dest)) !== undefined) {
+    if ((await contentSha256(dest)) === sha256) return { path: dest, outcome: 'cache' }
+    await removeQuietly(dest)
+  }
+  await mkdir(dirname(dest), { recursive: true })
+  const partial = `${dest}.partial`
+  const offset = (await sizeOf(partial)) ?? 0
+  let response: Response
+  try {
+    response = await fetch(url, { headers: offset > 0 ? { Range: `bytes=${offset}-` } : {}, signal })
+  } catch (error) {
+    throw new DatasetError(`GET ${url} failed: ${(error as Error).message}`, { cause: error })
+  }
+  let outcome: DownloadResult['outcome'] = 'downloaded'
+  if (response.status === 416 && offset > 0) {
+    // The partial file already holds every byte: verify it below.
+    await response.body?.cancel()
+    outcome = 'resumed'
+  } else if (response.status === 404 || response.status === 410) {
+    await response.body?.cancel()
+    throw new NotFoundError(`GET ${url}: HTTP ${response.status}`)
+  } else if (response.status !== 200 && response.status !== 206) {
+    await response.body?.cancel()
+    throw new DatasetError(`GET ${url}: HTTP ${response.status} ${response.statusText}`)
+  } else {
+    const append = response.status === 206 && offset > 0
+    outcome = append ? 'resumed' : 'downloaded'
+    if (!response.body) throw new DatasetError(`GET ${url}: the response has no body`)
+    try {
+      await pipeline(Readable.fromWeb(response.body as import('node:stream/web').ReadableStream), createWriteStream(partial, { flags: append ? 'a' : 'w' }))
+    } catch (error) {
+      // Keep the partial file: the next attempt resumes from where this one stopped.
+      throw new DatasetError(`GET ${url} was interrupted after ${(await sizeOf(partial)) ?? 0} bytes: ${(error as Error).message}`, { cause: error })
+    }
+  }
+  let actual: string
+  try {
+    actual = await contentSha256(partial)
+  } catch (error) {
+    await removeQuietly(partial)
+    throw new DatasetError(`${url}: the downloaded file cannot be read (${(error as Error).message}); it was removed`, { cause: error })
+  }
+  if (actual !== sha256) {
+    await removeQuietly(partial)
+    throw new DatasetError(`${url}: sha256 mismatch, expected ${sha256}, got ${actual}; the download was removed`)
+  }
+  await rename(partial, dest)
+  return { path: dest, outcome }
+}

@@ -1,0 +1,101 @@
+// train() options: defaults are the seed script's, and every field is checked with an error
+// that names it and its value.
+import { invalidArgument } from '../errors'
+import type { Init } from '../model/model'
+import type { OptimizerOptions } from '../model/optimizer'
+import type { ModelSpec } from '../model/spec'
+import type { Dataset } from '../data/dataset'
+import type { Callbacks } from './callbacks'
+
+export interface TrainOptions {
+  /** 'mnist' (bundled, default), a directory of IDX files, an http(s) mirror URL, or datasets. */
+  data?: string | { train: Dataset; test: Dataset }
+  /** A preset name ('seed', 'strong') or a spec; default 'seed'. */
+  model?: string | ModelSpec
+  epochs?: number
+  batchSize?: number
+  lr?: number
+  optimizer?: OptimizerOptions
+  seed?: number
+  device?: string
+  init?: Init
+  /** Drop the last partial batch of each epoch (default false: it is trained on). */
+  dropLast?: boolean
+  /** Per-epoch training-set accuracy, as the seed prints it (default true). */
+  trainAccuracy?: boolean
+  /** Evaluate the test set after every epoch, not only at the end (default true). */
+  evaluateEachEpoch?: boolean
+  /** Batches per native call; per-batch losses are read once per call (default 50). */
+  batchesPerCall?: number
+  evalBatchSize?: number
+  /** Normalise pixels after scaling to [0, 1]: (x - mean) / std. */
+  normalise?: { mean: number; std: number }
+  /** Writes checkpoints (every epoch, and on abort), history.json and report.json here. */
+  out?: string
+  /** Download cache for mirror URLs. */
+  cacheDir?: string
+  signal?: AbortSignal
+  callbacks?: Callbacks
+}
+
+export interface ResolvedOptions {
+  epochs: number
+  batchSize: number
+  optimizer: OptimizerOptions
+  seed: number
+  device: string
+  init: Init
+  dropLast: boolean
+  trainAccuracy: boolean
+  evaluateEachEpoch: boolean
+  batchesPerCall: number
+  evalBatchSize: number
+}
+
+const CONTEXT = 'train()'
+
+function positiveInteger(field: string, value: unknown, fallback: number): number {
+  if (value === undefined) return fallback
+  if (!Number.isInteger(value) || (value as number) < 1) throw invalidArgument(CONTEXT, field, value, 'a positive integer')
+  return value as number
+}
+
+function boolean(field: string, value: unknown, fallback: boolean): boolean {
+  if (value === undefined) return fallback
+  if (typeof value !== 'boolean') throw invalidArgument(CONTEXT, field, value, 'true or false')
+  return value
+}
+
+export function resolveOptions(options: TrainOptions): ResolvedOptions {
+  if (typeof options !== 'object' || options === null) throw invalidArgument(CONTEXT, 'options', options, 'an object')
+  const lr = options.lr ?? options.optimizer?.lr ?? 0.05
+  if (typeof lr !== 'number' || !Number.isFinite(lr) || lr <= 0) throw invalidArgument(CONTEXT, 'lr', lr, 'a finite number > 0')
+  const seed = options.seed ?? 1
+  if (!Number.isSafeInteger(seed) || seed < 0) throw invalidArgument(CONTEXT, 'seed', seed, 'a non-negative integer')
+  const device = options.device ?? 'auto'
+  if (typeof device !== 'string' || !/^(auto|cpu|cuda(:\d+)?)$/.test(device)) throw invalidArgument(CONTEXT, 'device', device, "'auto', 'cpu', 'cuda' or 'cuda:N'")
+  const init = options.init ?? 'seed'
+  if (!['seed', 'default', 'xavier'].includes(init)) throw invalidArgument(CONTEXT, 'init', init, "'seed', 'default' or 'xavier'")
+  if (options.normalise !== undefined) {
+    const { mean, std } = options.normalise
+    if (!Number.isFinite(mean)) throw invalidArgument(CONTEXT, 'normalise.mean', mean, 'a finite number')
+    if (!(Number.isFinite(std) && std > 0)) throw invalidArgument(CONTEXT, 'normalise.std', std, 'a finite number > 0')
+  }
+  if (options.out !== undefined && (typeof options.out !== 'string' || options.out === '')) throw invalidArgument(CONTEXT, 'out', options.out, 'a directory path')
+  if (options.data !== undefined && typeof options.data !== 'string' && (typeof options.data !== 'object' || !options.data.train || !options.data.test)) {
+    throw invalidArgument(CONTEXT, 'data', options.data, "'mnist', a directory, a URL, or { train, test } datasets")
+  }
+  return {
+    epochs: positiveInteger('epochs', options.epochs, 10),
+    batchSize: positiveInteger('batchSize', options.batchSize, 128),
+    optimizer: { ...(options.optimizer ?? { kind: 'sgd' }), lr } as OptimizerOptions,
+    seed,
+    device,
+    init,
+    dropLast: boolean('dropLast', options.dropLast, false),
+    trainAccuracy: boolean('trainAccuracy', options.trainAccuracy, true),
+    evaluateEachEpoch: boolean('evaluateEachEpoch', options.evaluateEachEpoch, true),
+    batchesPerCall: positiveInteger('batchesPerCall', options.batchesPerCall, 50),
+    evalBatchSize: positiveInteger('evalBatchSize', options.evalBatchSize, 1000),
+  }
+}
