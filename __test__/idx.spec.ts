@@ -61,7 +61,7 @@ test('the bundled MNIST has 60,000 + 10,000 28x28 images and balanced labels', a
   t.is(train.count, 60000)
   t.is(testSet.count, 10000)
   t.deepEqual(train.shape, [1, 28, 28])
-  const counts = new Array(10).fill(0)
+  const counts = Array.from({ length: 10 }, () => 0)
   for (const label of testSet.labels) counts[label]++
   t.deepEqual(counts, [980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009])
 })

@@ -15,7 +15,7 @@ test('epochs and seeds give different orders', (t) => {
 
 test('every position is roughly uniform over many shuffles', (t) => {
   const rng = new Rng(42)
-  const firstCounts = new Array(4).fill(0)
+  const firstCounts = Array.from({ length: 4 }, () => 0)
   for (let i = 0; i < 8000; i++) firstCounts[permutation(4, rng)[0]]++
   for (const count of firstCounts) t.true(Math.abs(count - 2000) < 200, `count ${count} far from 2000`)
 })

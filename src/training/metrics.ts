@@ -14,7 +14,7 @@ export function confusionMatrix(labels: ArrayLike<number>, predictions: ArrayLik
   if (labels.length !== predictions.length) {
     throw new RangeError(`confusionMatrix(): ${labels.length} labels but ${predictions.length} predictions`)
   }
-  const matrix = Array.from({ length: classes }, () => new Array<number>(classes).fill(0))
+  const matrix = Array.from({ length: classes }, () => Array.from({ length: classes }, () => 0))
   for (let i = 0; i < labels.length; i++) matrix[labels[i]][predictions[i]]++
   return matrix
 }
