@@ -18,3 +18,4 @@ export { accuracy, confusionMatrix, mean, perClassMetrics, type ClassMetrics } f
 export type { TrainOptions } from './training/options'
 export { train, TrainingAbortedError, type TestResult, type Timings, type TrainResult } from './training/train'
 export { summary } from './cli/summary-command'
+export { learningRateAt, parseSchedule, type ScheduleOptions, type SchedulePer } from './training/schedule'

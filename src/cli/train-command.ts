@@ -3,6 +3,18 @@ import { train, TrainingAbortedError } from '../training/train'
 import { choiceFlag, integerFlag, numberFlag, UsageError } from './args'
 import { modelArgument } from './model-arg'
 import { jsonReporter, plainReporter } from './reporters'
+import { parseSchedule } from '../training/schedule'
+import type { OptimizerOptions } from '../model/optimizer'
+
+function optimizerFlags(values: { optimizer?: string; momentum?: string; nesterov?: boolean; 'weight-decay'?: string; lr?: string }): OptimizerOptions | undefined {
+  const kind = choiceFlag('train', 'optimizer', values.optimizer, ['sgd', 'adam', 'adamW'] as const) ?? 'sgd'
+  const lr = numberFlag('train', 'lr', values.lr, (n) => n > 0, 'a number > 0') ?? (kind === 'sgd' ? 0.05 : 0.001)
+  const weightDecay = numberFlag('train', 'weight-decay', values['weight-decay'], (n) => n >= 0, 'a number >= 0')
+  const momentum = numberFlag('train', 'momentum', values.momentum, (n) => n >= 0 && n < 1, 'a number in [0, 1)')
+  if (kind === 'sgd') return { kind, lr, momentum, weightDecay, nesterov: values.nesterov || undefined }
+  if (momentum !== undefined || values.nesterov) throw new UsageError(`convtorch train: --momentum and --nesterov apply to --optimizer sgd, got --optimizer ${kind}`)
+  return { kind, lr, weightDecay }
+}
 
 export const TRAIN_HELP = `Usage: convtorch train [options]
 
@@ -16,6 +28,13 @@ Trains a ConvNet (by default the seed tutorial's) and reports like the seed scri
   --data SRC          mnist (bundled) | DIR of IDX files | http(s) mirror URL (mnist)
   --model M           a preset (seed, strong) or a spec JSON file (seed)
   --init I            seed | default | xavier (seed)
+  --optimizer O       sgd | adam | adamW (sgd)
+  --momentum X        SGD momentum (0)
+  --nesterov          Nesterov momentum (SGD)
+  --weight-decay X    L2 penalty (SGD, Adam) or decoupled decay (AdamW) (0; AdamW 0.01)
+  --schedule S        constant | step:stepSize=N,gamma=X | exponential:gamma=X |
+                      cosine[:minLr=X] | oneCycle:maxLr=X[,pctStart=X]; add per=step to
+                      apply per step (oneCycle always is) (constant)
   --out DIR           checkpoint, history.json and report.json (runs/latest)
   --cache-dir DIR     download cache for --data URL (~/.cache/convtorch/datasets)
   --json              one JSON object per event on stdout, nothing else
@@ -33,6 +52,11 @@ export async function trainCommand(argv: string[]): Promise<number> {
       data: { type: 'string' },
       model: { type: 'string' },
       init: { type: 'string' },
+      optimizer: { type: 'string' },
+      momentum: { type: 'string' },
+      nesterov: { type: 'boolean', default: false },
+      'weight-decay': { type: 'string' },
+      schedule: { type: 'string' },
       out: { type: 'string' },
       'cache-dir': { type: 'string' },
       json: { type: 'boolean', default: false },
@@ -64,12 +88,13 @@ export async function trainCommand(argv: string[]): Promise<number> {
     const result = await train({
       epochs: integerFlag('train', 'epochs', values.epochs, 1),
       batchSize: integerFlag('train', 'batch-size', values['batch-size'], 1),
-      lr: numberFlag('train', 'lr', values.lr, (n) => n > 0, 'a number > 0'),
       seed: integerFlag('train', 'seed', values.seed, 0),
       device,
       data: values.data ?? 'mnist',
       model: modelArgument(values.model),
       init: choiceFlag('train', 'init', values.init, ['seed', 'default', 'xavier'] as const),
+      optimizer: optimizerFlags(values),
+      schedule: values.schedule === undefined ? undefined : parseSchedule(values.schedule),
       out,
       cacheDir: values['cache-dir'],
       signal: controller.signal,

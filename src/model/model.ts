@@ -144,10 +144,15 @@ export class Model {
     return call(() => this.handle.trainStep(images, ints, ints.length))
   }
 
-  /** Trains on `order` (example indices of `data`) in batches of `batchSize`, off the main thread. */
-  trainBatches(data: DeviceDataset, order: Uint32Array, batchSize: number): Promise<Float32Array> {
+  /**
+   * Trains on `order` (example indices of `data`) in batches of `batchSize`, off the main
+   * thread; `learningRates` gives one rate per batch (a per-step schedule).
+   */
+  trainBatches(data: DeviceDataset, order: Uint32Array, batchSize: number, learningRates?: ArrayLike<number>): Promise<Float32Array> {
     checkBatchSize('trainBatches()', batchSize)
-    return callAsync(() => this.handle.trainBatches(data.handle, order, batchSize))
+    if (!(order instanceof Uint32Array)) throw invalidArgument('trainBatches()', 'order', order, 'a Uint32Array of example indices')
+    const rates = learningRates === undefined ? undefined : Array.from(learningRates)
+    return callAsync(() => this.handle.trainBatches(data.handle, order, batchSize, rates))
   }
 
   /** Mean loss, accuracy and predictions over a dataset, without autograd. */

@@ -8,6 +8,8 @@ export interface EpochPlan {
   batchSize: number
   batchesPerCall: number
   dropLast: boolean
+  /** The learning rate of each batch of the epoch, for per-step schedules. */
+  learningRate?: (batch: number) => number
 }
 
 export interface EpochProgress {
@@ -40,7 +42,8 @@ export async function trainEpoch(
     if (signal?.aborted) return { losses, aborted: true }
     const last = Math.min(batches, first + plan.batchesPerCall)
     const chunk = used.subarray(first * plan.batchSize, Math.min(used.length, last * plan.batchSize))
-    const chunkLosses = await model.trainBatches(data, chunk, plan.batchSize)
+    const rates = plan.learningRate ? Array.from({ length: last - first }, (_, i) => plan.learningRate!(first + i)) : undefined
+    const chunkLosses = await model.trainBatches(data, chunk, plan.batchSize, rates)
     for (let i = 0; i < chunkLosses.length; i++) {
       losses.push(chunkLosses[i])
       await onBatch(first + i, batches, chunkLosses[i])

@@ -6,6 +6,7 @@ import type { OptimizerOptions } from '../model/optimizer'
 import type { ModelSpec } from '../model/spec'
 import type { Dataset } from '../data/dataset'
 import type { Callbacks } from './callbacks'
+import { checkSchedule, type ScheduleOptions } from './schedule'
 
 export interface TrainOptions {
   /** 'mnist' (bundled, default), a directory of IDX files, an http(s) mirror URL, or datasets. */
@@ -16,6 +17,8 @@ export interface TrainOptions {
   batchSize?: number
   lr?: number
   optimizer?: OptimizerOptions
+  /** Learning-rate schedule (default constant). */
+  schedule?: ScheduleOptions
   seed?: number
   device?: string
   init?: Init
@@ -42,6 +45,7 @@ export interface ResolvedOptions {
   epochs: number
   batchSize: number
   optimizer: OptimizerOptions
+  schedule: ScheduleOptions
   seed: number
   device: string
   init: Init
@@ -89,6 +93,7 @@ export function resolveOptions(options: TrainOptions): ResolvedOptions {
     epochs: positiveInteger('epochs', options.epochs, 10),
     batchSize: positiveInteger('batchSize', options.batchSize, 128),
     optimizer: { ...(options.optimizer ?? { kind: 'sgd' }), lr } as OptimizerOptions,
+    schedule: checkSchedule(CONTEXT, options.schedule ?? { kind: 'constant' }),
     seed,
     device,
     init,

@@ -11,6 +11,7 @@ import { History, type EpochEnd } from './callbacks'
 import { trainEpoch } from './epoch'
 import { confusionMatrix, mean, perClassMetrics, type ClassMetrics } from './metrics'
 import { resolveOptions, type ResolvedOptions, type TrainOptions } from './options'
+import { learningRateAt, schedulePer } from './schedule'
 
 export interface TestResult {
   accuracy: number
@@ -97,11 +98,20 @@ export async function train(options: TrainOptions = {}): Promise<TrainResult> {
   const batchesPerEpoch = resolved.dropLast ? Math.floor(data.train.count / resolved.batchSize) : Math.ceil(data.train.count / resolved.batchSize)
   await callbacks.onTrainBegin?.({ epochs: resolved.epochs, batchesPerEpoch, trainCount: data.train.count, testCount: data.test.count, device: model.device, source: data.source })
   const loopStarted = performance.now()
+  const baseLr = resolved.optimizer.lr
+  const perStep = schedulePer(resolved.schedule) === 'step'
+  const totalSteps = resolved.epochs * batchesPerEpoch
+  let learningRate = baseLr
   for (let epoch = 1; epoch <= resolved.epochs; epoch++) {
     await callbacks.onEpochBegin?.(epoch)
     const phase = performance.now()
     const order = epochOrder(resolved.seed, epoch, data.train.count)
-    const plan = { epoch, epochs: resolved.epochs, batchSize: resolved.batchSize, batchesPerCall: resolved.batchesPerCall, dropLast: resolved.dropLast }
+    if (!perStep) {
+      learningRate = learningRateAt(resolved.schedule, baseLr, epoch - 1, resolved.epochs)
+      model.setLearningRate(learningRate)
+    }
+    const stepRate = (batch: number) => (learningRate = learningRateAt(resolved.schedule, baseLr, (epoch - 1) * batchesPerEpoch + batch, totalSteps))
+    const plan = { epoch, epochs: resolved.epochs, batchSize: resolved.batchSize, batchesPerCall: resolved.batchesPerCall, dropLast: resolved.dropLast, learningRate: perStep ? stepRate : undefined }
     const progress = await trainEpoch(model, trainData, order, plan, (batch, batches, loss) => callbacks.onBatchEnd?.({ epoch, epochs: resolved.epochs, batch, batches, loss }), options.signal)
     const trainSeconds = seconds(phase)
     timings.trainSeconds += trainSeconds
@@ -125,7 +135,7 @@ export async function train(options: TrainOptions = {}): Promise<TrainResult> {
       trainAccuracy: trainEval?.accuracy ?? null,
       testLoss: testEval?.loss ?? null,
       testAccuracy: testEval?.accuracy ?? null,
-      learningRate: resolved.optimizer.lr,
+      learningRate,
       seconds: { train: trainSeconds, trainEval: trainEvalSeconds, testEval: testEvalSeconds },
       elapsed: seconds(loopStarted),
     }

@@ -142,3 +142,20 @@ fn build_layer(index: usize, spec: &LayerSpec, tensors: Option<(Tensor, Tensor)>
     };
     Ok(layer)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dropout_zeroes_about_p_and_rescales_the_rest_in_training_only() {
+        let x = Tensor::ones([100_000], (Kind::Float, Device::Cpu));
+        let layer = Layer::Dropout(0.3);
+        let trained = layer.forward(&x, true).unwrap();
+        let zeroed = trained.eq(0.0).to_kind(Kind::Float).mean(Kind::Float).double_value(&[]);
+        assert!((zeroed - 0.3).abs() < 0.01, "zeroed fraction {zeroed}");
+        let kept = trained.max().double_value(&[]);
+        assert!((kept - 1.0 / 0.7).abs() < 1e-6, "kept values are scaled by 1/(1-p), got {kept}");
+        assert_eq!(layer.forward(&x, false).unwrap().sum(Kind::Float).double_value(&[]), 100_000.0);
+    }
+}

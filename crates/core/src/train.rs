@@ -27,9 +27,16 @@ impl Model {
     }
 
     /// Trains on consecutive batches of `batch_size` examples taken from `data` in `order`
-    /// (dataset indices); the last batch may be smaller. Returns each batch's mean loss,
-    /// read from the device once at the end.
-    pub fn train_batches(&mut self, data: &DeviceDataset, order: &[u32], batch_size: i64) -> Result<Vec<f32>> {
+    /// (dataset indices); the last batch may be smaller. `learning_rates`, when given, holds
+    /// one rate per batch (a per-step schedule). Returns each batch's mean loss, read from the
+    /// device once at the end.
+    pub fn train_batches(
+        &mut self,
+        data: &DeviceDataset,
+        order: &[u32],
+        batch_size: i64,
+        learning_rates: Option<&[f64]>,
+    ) -> Result<Vec<f32>> {
         self.check_dataset("trainBatches", data)?;
         if batch_size < 1 {
             return Err(invalid("trainBatches", "batchSize", batch_size, "a positive integer"));
@@ -45,12 +52,29 @@ impl Model {
         if order.is_empty() {
             return Ok(Vec::new());
         }
+        let batches = (order.len() as i64 + batch_size - 1) / batch_size;
+        if let Some(rates) = learning_rates {
+            if rates.len() as i64 != batches {
+                return Err(invalid(
+                    "trainBatches",
+                    "learningRates",
+                    format!("{} rates", rates.len()),
+                    &format!("one rate per batch ({batches})"),
+                ));
+            }
+            if let Some(bad) = rates.iter().find(|lr| !(lr.is_finite() && **lr > 0.0)) {
+                return Err(invalid("trainBatches", "learningRates", bad, "finite numbers > 0"));
+            }
+        }
         let indices: Vec<i64> = order.iter().map(|i| i64::from(*i)).collect();
         let indices = Tensor::f_from_slice(&indices)?.f_to_device(self.device)?;
         let total = indices.size()[0];
         let mut losses = Vec::with_capacity(((total + batch_size - 1) / batch_size) as usize);
         let mut start = 0;
         while start < total {
+            if let Some(rates) = learning_rates {
+                self.optimizer.set_learning_rate(rates[(start / batch_size) as usize])?;
+            }
             let length = batch_size.min(total - start);
             let batch = indices.f_narrow(0, start, length)?;
             let images = data.images.f_index_select(0, &batch)?;

@@ -116,15 +116,23 @@ impl NativeModel {
     }
 
     /// Trains on `order` (dataset indices) in batches, off the main thread; resolves with
-    /// every batch's loss.
+    /// every batch's loss. `learningRates`: one per batch, for per-step schedules.
     #[napi(ts_return_type = "Promise<Float32Array>")]
     pub fn train_batches(
         &self,
         dataset: &NativeDataset,
         order: Uint32Array,
         batch_size: i64,
+        learning_rates: Option<Vec<f64>>,
     ) -> AsyncTask<TrainBatchesTask> {
-        AsyncTask::new(TrainBatchesTask::new(self.inner.clone(), dataset.inner.clone(), order.to_vec(), batch_size))
+        let task = TrainBatchesTask::new(
+            self.inner.clone(),
+            dataset.inner.clone(),
+            order.to_vec(),
+            batch_size,
+            learning_rates,
+        );
+        AsyncTask::new(task)
     }
 
     /// The same work as `trainBatches`, on the calling thread.
@@ -134,9 +142,16 @@ impl NativeModel {
         dataset: &NativeDataset,
         order: Uint32Array,
         batch_size: i64,
+        learning_rates: Option<Vec<f64>>,
     ) -> napi::Result<Float32Array> {
-        guarded(|| TrainBatchesTask::new(self.inner.clone(), dataset.inner.clone(), order.to_vec(), batch_size).run())
-            .map(Float32Array::new)
+        let task = TrainBatchesTask::new(
+            self.inner.clone(),
+            dataset.inner.clone(),
+            order.to_vec(),
+            batch_size,
+            learning_rates,
+        );
+        guarded(|| task.run()).map(Float32Array::new)
     }
 
     #[napi(ts_return_type = "Promise<Evaluation>")]

@@ -10,18 +10,25 @@ pub struct TrainBatchesTask {
     dataset: Arc<Mutex<DeviceDataset>>,
     order: Vec<u32>,
     batch_size: i64,
+    learning_rates: Option<Vec<f64>>,
 }
 
 impl TrainBatchesTask {
-    pub fn new(model: Arc<Mutex<Model>>, dataset: Arc<Mutex<DeviceDataset>>, order: Vec<u32>, batch_size: i64) -> Self {
-        TrainBatchesTask { model, dataset, order, batch_size }
+    pub fn new(
+        model: Arc<Mutex<Model>>,
+        dataset: Arc<Mutex<DeviceDataset>>,
+        order: Vec<u32>,
+        batch_size: i64,
+        learning_rates: Option<Vec<f64>>,
+    ) -> Self {
+        TrainBatchesTask { model, dataset, order, batch_size, learning_rates }
     }
 
     /// Shared by the async and the sync entry points.
     pub fn run(&self) -> convtorch_core::Result<Vec<f32>> {
         let mut model = lock(&self.model)?;
         let dataset = self.dataset.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-        model.train_batches(&dataset, &self.order, self.batch_size)
+        model.train_batches(&dataset, &self.order, self.batch_size, self.learning_rates.as_deref())
     }
 }
 

@@ -1,0 +1,100 @@
+import test from 'ava'
+import { Model, type ModelSpec, type OptimizerOptions } from '../src/index'
+import { firstBatch } from './helpers/mnist'
+import { pythonWithTorch, relativeError, runTorchScript } from './helpers/torch'
+
+interface Answer {
+  logits: number[]
+  losses: number[]
+  grads: Record<string, number[]>
+  updated: Record<string, number[]>
+}
+
+// Every layer type of the spec (dropout is checked on its own below: its masks are random).
+const specs: Record<string, ModelSpec> = {
+  'conv valid/same/full, strided, avg and max pool with padding, leaky ReLU, tanh': {
+    input: [1, 28, 28],
+    classes: 10,
+    layers: [
+      { type: 'conv2d', filters: 4, kernel: [3, 5], padding: 'same' },
+      { type: 'leakyRelu', slope: 0.1 },
+      { type: 'avgPool2d', kernel: 3, stride: 2, padding: 1 },
+      { type: 'conv2d', name: 'conv_b', filters: 6, kernel: 3, stride: 2, padding: 'valid' },
+      { type: 'tanh' },
+      { type: 'conv2d', name: 'conv_c', filters: 5, kernel: 2, padding: 'full' },
+      { type: 'maxPool2d', kernel: 2, padding: 1 },
+      { type: 'flatten' },
+      { type: 'linear', name: 'fc', units: 10 },
+    ],
+  },
+  'sigmoid and a hidden linear layer': {
+    input: [1, 28, 28],
+    classes: 10,
+    layers: [
+      { type: 'conv2d', name: 'conv', filters: 3, kernel: 5, stride: 3 },
+      { type: 'sigmoid' },
+      { type: 'flatten' },
+      { type: 'linear', name: 'hidden', units: 32 },
+      { type: 'relu' },
+      { type: 'linear', name: 'out', units: 10 },
+    ],
+  },
+}
+
+const optimizers: Record<string, OptimizerOptions> = {
+  'plain SGD': { kind: 'sgd', lr: 0.1 },
+  'SGD with Nesterov momentum and weight decay': { kind: 'sgd', lr: 0.05, momentum: 0.9, nesterov: true, weightDecay: 1e-3 },
+  'SGD with momentum and dampening': { kind: 'sgd', lr: 0.05, momentum: 0.8, dampening: 0.1 },
+  Adam: { kind: 'adam', lr: 1e-3, weightDecay: 1e-4 },
+  AdamW: { kind: 'adamW', lr: 1e-3, beta1: 0.8, weightDecay: 0.05 },
+}
+
+const TOLERANCE = 1e-5
+const STEPS = 4
+const torch = pythonWithTorch()
+
+if ('reason' in torch) {
+  test('layer and optimizer parity with PyTorch', (t) => {
+    t.log(`skipped: ${torch.reason}`)
+    t.pass()
+  })
+} else {
+  const check = async (t: import('ava').ExecutionContext, spec: ModelSpec, optimizer: OptimizerOptions) => {
+    const model = Model.create({ model: spec, seed: 5, device: 'cpu', init: 'default', optimizer })
+    const { images, labels } = await firstBatch(16)
+    const params = Object.fromEntries(Object.entries(model.parameters()).map(([name, p]) => [name, { shape: p.shape, values: Array.from(p.values) }]))
+    const logits = model.logits(images)
+    const losses: number[] = []
+    let grads: Record<string, Float32Array> | undefined
+    for (let step = 0; step < STEPS; step++) {
+      losses.push(model.trainStep(images, labels))
+      grads ??= Object.fromEntries(model.parameterNames().map((name) => [name, model.gradient(name)!.values]))
+    }
+    const expected = runTorchScript<Answer>(torch.python, 'spec_parity.py', { spec, params, images: Array.from(images), labels: Array.from(labels), count: labels.length, optimizer, steps: STEPS })
+    const errors: Record<string, number> = { logits: relativeError(logits, expected.logits), losses: relativeError(losses, expected.losses) }
+    for (const name of model.parameterNames()) {
+      errors[`grad ${name}`] = relativeError(grads![name], expected.grads[name])
+      errors[`after ${STEPS} steps ${name}`] = relativeError(model.parameter(name).values, expected.updated[name])
+    }
+    const worst = Math.max(...Object.values(errors))
+    t.log(`worst relative error ${worst.toExponential(2)}`)
+    for (const [what, error] of Object.entries(errors)) t.true(error <= TOLERANCE, `${what}: relative error ${error} > ${TOLERANCE}`)
+  }
+
+  for (const [name, spec] of Object.entries(specs)) {
+    test(`forward, gradients and SGD steps match PyTorch: ${name}`, (t) => check(t, spec, optimizers['plain SGD']))
+  }
+  for (const [name, optimizer] of Object.entries(optimizers)) {
+    test(`${STEPS} steps of ${name} match torch.optim`, (t) => check(t, specs['sigmoid and a hidden linear layer'], optimizer))
+  }
+}
+
+test('dropout is the identity in evaluation', async (t) => {
+  const spec: ModelSpec = { input: [1, 28, 28], classes: 10, layers: [{ type: 'flatten' }, { type: 'dropout', p: 0.5 }, { type: 'linear', name: 'fc', units: 10 }] }
+  const model = Model.create({ model: spec, device: 'cpu', init: 'default' })
+  const { images } = await firstBatch(64)
+  const first = model.logits(images)
+  t.deepEqual(model.logits(images), first, 'evaluation is deterministic: no dropout')
+  const withoutDropout = Model.create({ model: { ...spec, layers: [spec.layers[0], spec.layers[2]] }, device: 'cpu', init: 'default' })
+  t.deepEqual(withoutDropout.logits(images), first, 'same seed, same weights: dropout is the identity in evaluation')
+})
