@@ -2,7 +2,8 @@
 // that says how to fix a missing libtorch, and converts native errors into typed ones.
 import { join } from 'node:path'
 import type * as Binding from '../binding'
-import { fromNative, LibtorchLoadError } from './errors'
+import { ConvtorchError, fromNative, LibtorchLoadError } from './errors'
+import { prepareLibtorch, type LibtorchChoice } from './libtorch'
 
 export type NativeModel = Binding.NativeModel
 export type NativeDataset = Binding.NativeDataset
@@ -11,22 +12,27 @@ export type RuntimeInfo = Binding.RuntimeInfo
 export type TensorData = Binding.TensorData
 
 let loaded: typeof Binding | undefined
+let chosen: LibtorchChoice | undefined
 
-const FIX = [
-  'convtorch needs libtorch 2.11.0 (PyTorch 2.11.0).',
-  'In a clone of convtorch run `npm run setup:torch` (it installs torch into .torch/venv) and then `npm run build`;',
-  'or point LIBTORCH at a libtorch 2.11.0 directory and rebuild.',
-].join(' ')
+/** The libtorch the addon was loaded against (after the first native call). */
+export function libtorchChoice(): LibtorchChoice | undefined {
+  return chosen
+}
 
 export function native(): typeof Binding {
   if (loaded) return loaded
+  const { choice, addon } = prepareLibtorch()
+  // The generated loader takes an explicit path when the addon had to be copied elsewhere.
+  if (!addon.startsWith(join(__dirname, '..', '..'))) process.env.NAPI_RS_NATIVE_LIBRARY_PATH = addon
   const path = join(__dirname, '..', '..', 'binding.js')
   try {
     loaded = require(path) as typeof Binding
   } catch (error) {
+    if (error instanceof ConvtorchError) throw error
     const detail = error instanceof Error ? error.message : String(error)
-    throw new LibtorchLoadError(`could not load the convtorch addon through ${path}: ${detail}. ${FIX}`, { cause: error })
+    throw new LibtorchLoadError(`could not load the convtorch addon ${addon} against libtorch ${choice.version} in ${choice.libDir} (${choice.source}): ${detail}`, { cause: error })
   }
+  chosen = choice
   return loaded
 }
 

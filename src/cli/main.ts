@@ -2,6 +2,7 @@
 // convtorch command line: train, summary, doctor.
 import { ConvtorchError } from '../errors'
 import { doctorCommand } from './doctor-command'
+import { setupTorchCommand } from './setup-torch-command'
 import { summaryCommand } from './summary-command'
 import { TRAIN_HELP, trainCommand } from './train-command'
 
@@ -11,6 +12,7 @@ Commands:
   train     train a ConvNet (the seed tutorial's by default) on MNIST or IDX data
   summary   print each layer's output shape and parameter count
   doctor    report libtorch, CUDA devices and threads
+  setup-torch [--light]  install torch 2.11.0 from PyPI for convtorch (into its .torch/venv)
 
 ${TRAIN_HELP}`
 
@@ -23,6 +25,8 @@ async function main(argv: string[]): Promise<number> {
       return summaryCommand(rest)
     case 'doctor':
       return doctorCommand(rest)
+    case 'setup-torch':
+      return setupTorchCommand(rest)
     case undefined:
     case 'help':
     case '--help':
@@ -30,7 +34,7 @@ async function main(argv: string[]): Promise<number> {
       process.stdout.write(HELP)
       return command === undefined ? 2 : 0
     default:
-      process.stderr.write(`convtorch: unknown command '${command}'; expected train, summary or doctor\n`)
+      process.stderr.write(`convtorch: unknown command '${command}'; expected train, summary, doctor or setup-torch\n`)
       return 2
   }
 }
