@@ -1,30 +1,14 @@
 import test from 'ava'
 import { spawnSync } from 'node:child_process'
-import { mkdtemp, writeFile } from 'node:fs/promises'
+import { mkdtemp } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { gzipSync } from 'node:zlib'
-import { encodeIdx, MNIST_FILES } from '../src/index'
-import { mnist } from './helpers/mnist'
+import { smallMnistDir } from './helpers/small-mnist'
 
 const cli = join(__dirname, '..', 'src', 'cli', 'main.js')
 
 function convtorch(args: string[]) {
   return spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8', timeout: 120_000 })
-}
-
-/** A directory of gzipped MNIST-named IDX files holding the first examples of each split. */
-async function smallMnistDir(trainCount: number, testCount: number): Promise<string> {
-  const { train, test: testSet } = await mnist()
-  const dir = await mkdtemp(join(tmpdir(), 'convtorch-cli-'))
-  const write = (name: string, dims: number[], bytes: Uint8Array) => writeFile(join(dir, `${name}.gz`), gzipSync(encodeIdx(dims, bytes)))
-  const a = train.slice(0, trainCount)
-  const b = testSet.slice(0, testCount)
-  await write(MNIST_FILES.trainImages, [trainCount, 28, 28], a.images as Uint8Array)
-  await write(MNIST_FILES.trainLabels, [trainCount], Uint8Array.from(a.labels))
-  await write(MNIST_FILES.testImages, [testCount, 28, 28], b.images as Uint8Array)
-  await write(MNIST_FILES.testLabels, [testCount], Uint8Array.from(b.labels))
-  return dir
 }
 
 test('convtorch train --json prints one JSON object per event and nothing else', async (t) => {

@@ -37,6 +37,13 @@ export class BusyError extends ConvtorchError {
   }
 }
 
+/** A call on a model or dataset after its dispose(). */
+export class DisposedError extends ConvtorchError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('CONVTORCH_DISPOSED', message, options)
+  }
+}
+
 export class CheckpointError extends ConvtorchError {
   constructor(message: string, options?: { cause?: unknown }) {
     super('CONVTORCH_CHECKPOINT', message, options)
@@ -75,6 +82,7 @@ const byCode: Record<string, new (message: string, options?: { cause?: unknown }
   CONVTORCH_INVALID_SPEC: ModelSpecError,
   CONVTORCH_DEVICE_UNAVAILABLE: DeviceUnavailableError,
   CONVTORCH_BUSY: BusyError,
+  CONVTORCH_DISPOSED: DisposedError,
   CONVTORCH_CHECKPOINT: CheckpointError,
   CONVTORCH_TORCH: TorchError,
   CONVTORCH_INTERNAL: InternalError,

@@ -9,6 +9,8 @@ export declare class NativeDataset {
   static fromFloats(pixels: Float32Array, labels: Int32Array, layout: DatasetLayout): NativeDataset
   get count(): number
   get device(): string
+  /** Frees the tensors now instead of at garbage collection. */
+  dispose(): void
 }
 
 /** A network with its optimizer, on one device. */
@@ -39,6 +41,8 @@ export declare class NativeModel {
   predict(pixels: Float32Array, count: number): Float32Array
   saveWeights(path: string): void
   loadWeights(path: string): void
+  /** Frees the parameters and optimizer state now instead of at garbage collection. */
+  dispose(): void
 }
 
 export interface CreateOptions {
@@ -47,6 +51,12 @@ export interface CreateOptions {
   init: string
   /** JSON of an optimizer spec: {"kind":"sgd","lr":0.05,...} */
   optimizer: string
+}
+
+export interface CudaDeviceInfo {
+  index: number
+  name: string
+  totalMemoryBytes: number
 }
 
 export interface DatasetLayout {
@@ -78,6 +88,9 @@ export interface RuntimeInfo {
   cudaDeviceCount: number
   cudaAbsenceReason?: string
   threads: number
+  cudaDevices: Array<CudaDeviceInfo>
+  /** e.g. 91900 for cuDNN 9.19.0; absent where no cuDNN is loaded. */
+  cudnnVersion?: number
 }
 
 export declare function setNumThreads(threads: number): void

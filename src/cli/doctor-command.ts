@@ -1,24 +1,47 @@
 import { parseArgs } from 'node:util'
+import { describeAttempts, findLibtorch, REQUIRED_TORCH } from '../libtorch'
+import { libtorchChoice } from '../native'
 import { runtimeInfo } from '../runtime'
 
 const VERSION: string = require('../../../package.json').version
 
+/** Everything a bug report needs; exit code 1 when convtorch cannot run here. */
 export function doctorCommand(argv: string[]): number {
   const { values } = parseArgs({ args: argv, options: { json: { type: 'boolean', default: false } }, strict: true })
-  let report: Record<string, unknown>
-  let usable = true
+  const report: Record<string, unknown> = { convtorch: VERSION, node: process.version, platform: `${process.platform}-${process.arch}` }
+  let usable = false
   try {
     const info = runtimeInfo()
-    usable = info.torchVersion.startsWith('2.11.')
-    report = { convtorch: VERSION, node: process.version, usable, ...info }
+    const choice = libtorchChoice()
+    usable = info.torchVersion.startsWith(`${REQUIRED_TORCH}.`)
+    Object.assign(report, { libtorchSource: choice?.source, libtorchVersion: info.torchVersion, libtorchDir: info.libtorchDir, ...info })
   } catch (error) {
-    usable = false
-    report = { convtorch: VERSION, node: process.version, usable, error: (error as Error).message }
+    report.error = (error as Error).message
+    report.lookup = findLibtorch().attempts
   }
+  report.usable = usable
   if (values.json) {
     process.stdout.write(`${JSON.stringify(report)}\n`)
-  } else {
-    for (const [key, value] of Object.entries(report)) process.stdout.write(`${key.padEnd(20)} ${value ?? '-'}\n`)
+    return usable ? 0 : 1
   }
+  const line = (key: string, value: unknown) => process.stdout.write(`${key.padEnd(18)} ${value ?? '-'}\n`)
+  line('convtorch', report.convtorch)
+  line('node', `${report.node} (${report.platform})`)
+  if (report.error) {
+    line('libtorch', 'NOT USABLE')
+    process.stdout.write(`${report.error}\n`)
+    process.stdout.write(`lookup:\n${describeAttempts(findLibtorch().attempts)}\n`)
+    return 1
+  }
+  line('libtorch', `${report.libtorchVersion} in ${report.libtorchDir} (${report.libtorchSource ?? 'build RUNPATH'})`)
+  line('threads', report.threads)
+  line('CUDA library', `${report.cudaLibrary}: ${report.cudaLibraryDetail}`)
+  line('CUDA available', report.cudaAvailable ? `yes, ${report.cudaDeviceCount} device(s)` : `no (${report.cudaAbsenceReason})`)
+  for (const device of (report.cudaDevices as { index: number; name: string; totalMemoryBytes: number }[]) ?? []) {
+    line(`  cuda:${device.index}`, `${device.name}, ${(device.totalMemoryBytes / 2 ** 30).toFixed(1)} GiB`)
+  }
+  const cudnn = report.cudnnVersion as number | null | undefined
+  line('cuDNN', cudnn ? `${Math.floor(cudnn / 10000)}.${Math.floor((cudnn % 10000) / 100)}.${cudnn % 100}` : null)
+  line('usable', usable ? 'yes' : 'no')
   return usable ? 0 : 1
 }

@@ -1,4 +1,4 @@
-import type { NativeDataset } from '../native'
+import { call, type NativeDataset } from '../native'
 
 /** A dataset uploaded once to a device; training gathers its batches there by index. */
 export class DeviceDataset {
@@ -15,5 +15,10 @@ export class DeviceDataset {
 
   get device(): string {
     return this.handle.device
+  }
+
+  /** Frees the tensors (device memory included) now; later use throws DisposedError. */
+  dispose(): void {
+    call(() => this.handle.dispose())
   }
 }

@@ -199,6 +199,11 @@ export class Model {
     return { labels, probabilities }
   }
 
+  /** Frees the parameters and optimizer state (on the device too) now; later calls throw DisposedError. */
+  dispose(): void {
+    call(() => this.handle.dispose())
+  }
+
   /** Writes model.json (spec, options) and weights.safetensors (PyTorch names) into `dir`. */
   async save(dir: string): Promise<void> {
     await mkdir(dir, { recursive: true })

@@ -3,6 +3,7 @@ import { mkdir, rename, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { performance } from 'node:perf_hooks'
 import type { Dataset } from '../data/dataset'
+import type { DeviceDataset } from '../data/device-dataset'
 import { epochOrder } from '../data/shuffle'
 import { resolveData } from '../data/sources'
 import { ConvtorchError, invalidArgument } from '../errors'
@@ -82,7 +83,6 @@ function checkData(model: Model, train: Dataset, test: Dataset): void {
 
 export async function train(options: TrainOptions = {}): Promise<TrainResult> {
   const resolved = resolveOptions(options)
-  const callbacks = options.callbacks ?? {}
   const started = performance.now()
   const data = typeof options.data === 'object'
     ? { ...options.data, source: 'datasets' }
@@ -91,6 +91,26 @@ export async function train(options: TrainOptions = {}): Promise<TrainResult> {
   checkData(model, data.train, data.test)
   const trainData = data.train.toDevice(model.device, options.normalise)
   const testData = data.test.toDevice(model.device, options.normalise)
+  try {
+    return await runEpochs(options, resolved, model, { ...data, trainData, testData }, started)
+  } finally {
+    // The model is returned; the uploaded datasets are not needed any more.
+    trainData.dispose()
+    testData.dispose()
+  }
+}
+
+interface LoadedData {
+  train: Dataset
+  test: Dataset
+  source: string
+  trainData: DeviceDataset
+  testData: DeviceDataset
+}
+
+async function runEpochs(options: TrainOptions, resolved: ResolvedOptions, model: Model, data: LoadedData, started: number): Promise<TrainResult> {
+  const { trainData, testData } = data
+  const callbacks = options.callbacks ?? {}
   const timings: Timings = { dataSeconds: seconds(started), trainSeconds: 0, trainEvalSeconds: 0, testEvalSeconds: 0, totalSeconds: 0 }
   const history = new History()
   if (options.out) await mkdir(options.out, { recursive: true })

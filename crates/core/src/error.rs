@@ -11,6 +11,8 @@ pub enum CoreError {
     DeviceUnavailable { device: String, reason: String },
     #[error("the model is already busy with another call; concurrent calls on one model are refused")]
     Busy,
+    #[error("this {0} was disposed and can no longer be used")]
+    Disposed(&'static str),
     #[error("checkpoint {path}: {reason}")]
     Checkpoint { path: String, reason: String },
     #[error("libtorch: {0}")]
@@ -24,6 +26,7 @@ impl CoreError {
             CoreError::InvalidSpec(_) => "CONVTORCH_INVALID_SPEC",
             CoreError::DeviceUnavailable { .. } => "CONVTORCH_DEVICE_UNAVAILABLE",
             CoreError::Busy => "CONVTORCH_BUSY",
+            CoreError::Disposed(_) => "CONVTORCH_DISPOSED",
             CoreError::Checkpoint { .. } => "CONVTORCH_CHECKPOINT",
             CoreError::Torch(_) => "CONVTORCH_TORCH",
         }

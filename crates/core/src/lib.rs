@@ -3,6 +3,7 @@
 #![deny(clippy::all)]
 
 pub mod checkpoint;
+pub mod cuda_info;
 pub mod dataset;
 pub mod device;
 pub mod error;

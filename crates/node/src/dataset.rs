@@ -1,9 +1,9 @@
 use crate::error::guarded;
+use crate::slot::Slot;
 use convtorch_core::dataset::{DeviceDataset, Normalisation};
 use convtorch_core::device::{device_name, parse_device};
 use napi::bindgen_prelude::{Float32Array, Int32Array, Uint8Array};
 use napi_derive::napi;
-use std::sync::{Arc, Mutex};
 
 #[napi(object)]
 pub struct DatasetLayout {
@@ -19,7 +19,7 @@ pub struct DatasetLayout {
 /// A labelled dataset uploaded once to a device.
 #[napi]
 pub struct NativeDataset {
-    pub(crate) inner: Arc<Mutex<DeviceDataset>>,
+    pub(crate) inner: Slot<DeviceDataset>,
     count: i64,
     device: String,
 }
@@ -34,7 +34,7 @@ impl NativeDataset {
     fn wrap(dataset: DeviceDataset) -> NativeDataset {
         let count = dataset.count;
         let device = device_name(dataset.device());
-        NativeDataset { inner: Arc::new(Mutex::new(dataset)), count, device }
+        NativeDataset { inner: Slot::new("dataset", dataset), count, device }
     }
 }
 
@@ -88,5 +88,11 @@ impl NativeDataset {
     #[napi(getter)]
     pub fn device(&self) -> String {
         self.device.clone()
+    }
+
+    /// Frees the tensors now instead of at garbage collection.
+    #[napi]
+    pub fn dispose(&self) -> napi::Result<()> {
+        guarded(|| self.inner.dispose())
     }
 }

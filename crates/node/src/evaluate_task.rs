@@ -1,10 +1,9 @@
 use crate::error::guarded;
-use crate::model::lock;
+use crate::slot::Slot;
 use convtorch_core::{DeviceDataset, Model};
 use napi::bindgen_prelude::Int32Array;
 use napi::{Env, Task};
 use napi_derive::napi;
-use std::sync::{Arc, Mutex};
 
 #[napi(object)]
 pub struct Evaluation {
@@ -26,20 +25,18 @@ impl From<convtorch_core::evaluate::Evaluation> for Evaluation {
 }
 
 pub struct EvaluateTask {
-    model: Arc<Mutex<Model>>,
-    dataset: Arc<Mutex<DeviceDataset>>,
+    model: Slot<Model>,
+    dataset: Slot<DeviceDataset>,
     batch_size: i64,
 }
 
 impl EvaluateTask {
-    pub fn new(model: Arc<Mutex<Model>>, dataset: Arc<Mutex<DeviceDataset>>, batch_size: i64) -> Self {
+    pub fn new(model: Slot<Model>, dataset: Slot<DeviceDataset>, batch_size: i64) -> Self {
         EvaluateTask { model, dataset, batch_size }
     }
 
     pub fn run(&self) -> convtorch_core::Result<convtorch_core::evaluate::Evaluation> {
-        let model = lock(&self.model)?;
-        let dataset = self.dataset.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-        model.evaluate(&dataset, self.batch_size)
+        self.model.with(|model| self.dataset.with_waiting(|dataset| model.evaluate(dataset, self.batch_size)))
     }
 }
 

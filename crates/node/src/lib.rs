@@ -7,6 +7,7 @@ mod error;
 mod evaluate_task;
 mod model;
 mod runtime;
+mod slot;
 mod train_task;
 
 pub use dataset::NativeDataset;

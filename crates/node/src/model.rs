@@ -1,16 +1,16 @@
 use crate::dataset::NativeDataset;
 use crate::error::guarded;
 use crate::evaluate_task::{EvaluateTask, Evaluation};
+use crate::slot::Slot;
 use crate::train_task::TrainBatchesTask;
 use convtorch_core::device::parse_device;
 use convtorch_core::init::Init;
 use convtorch_core::model::{HostTensor, Model, ModelOptions};
 use convtorch_core::optimizer::OptimizerSpec;
-use convtorch_core::{CoreError, ModelSpec};
+use convtorch_core::ModelSpec;
 use napi::bindgen_prelude::{AsyncTask, Float32Array, Int32Array, Uint32Array};
 use napi_derive::napi;
 use std::path::Path;
-use std::sync::{Arc, Mutex, MutexGuard};
 
 #[napi(object)]
 pub struct CreateOptions {
@@ -31,16 +31,6 @@ fn tensor_data(host: HostTensor) -> TensorData {
     TensorData { shape: host.shape, values: Float32Array::new(host.values) }
 }
 
-/// Locks a model for one call; a second concurrent call is refused, never queued.
-pub(crate) fn lock(model: &Arc<Mutex<Model>>) -> convtorch_core::Result<MutexGuard<'_, Model>> {
-    match model.try_lock() {
-        Ok(guard) => Ok(guard),
-        Err(std::sync::TryLockError::WouldBlock) => Err(CoreError::Busy),
-        // A panic in an earlier call was already reported; the model's tensors are intact.
-        Err(std::sync::TryLockError::Poisoned(poisoned)) => Ok(poisoned.into_inner()),
-    }
-}
-
 fn parse_optimizer(json: &str) -> convtorch_core::Result<OptimizerSpec> {
     serde_json::from_str(json).map_err(|e| {
         convtorch_core::error::invalid("model", "optimizer", json, &format!("a valid optimizer spec ({e})"))
@@ -50,7 +40,7 @@ fn parse_optimizer(json: &str) -> convtorch_core::Result<OptimizerSpec> {
 /// A network with its optimizer, on one device.
 #[napi]
 pub struct NativeModel {
-    inner: Arc<Mutex<Model>>,
+    inner: Slot<Model>,
     device: String,
 }
 
@@ -65,7 +55,7 @@ impl NativeModel {
             let optimizer = parse_optimizer(&options.optimizer)?;
             let model = Model::new(spec, ModelOptions { seed: options.seed, device, init, optimizer })?;
             let device = model.device_name();
-            Ok(NativeModel { inner: Arc::new(Mutex::new(model)), device })
+            Ok(NativeModel { inner: Slot::new("model", model), device })
         })
     }
 
@@ -76,43 +66,43 @@ impl NativeModel {
 
     #[napi]
     pub fn spec_json(&self) -> napi::Result<String> {
-        guarded(|| Ok(lock(&self.inner)?.spec().to_json()))
+        guarded(|| self.inner.with(|m| Ok(m.spec().to_json())))
     }
 
     #[napi]
     pub fn parameter_names(&self) -> napi::Result<Vec<String>> {
-        guarded(|| Ok(lock(&self.inner)?.parameter_names()))
+        guarded(|| self.inner.with(|m| Ok(m.parameter_names())))
     }
 
     #[napi]
     pub fn parameter(&self, name: String) -> napi::Result<TensorData> {
-        guarded(|| lock(&self.inner)?.parameter(&name).map(tensor_data))
+        guarded(|| self.inner.with(|m| m.parameter(&name).map(tensor_data)))
     }
 
     #[napi]
     pub fn gradient(&self, name: String) -> napi::Result<Option<TensorData>> {
-        guarded(|| Ok(lock(&self.inner)?.gradient(&name)?.map(tensor_data)))
+        guarded(|| self.inner.with(|m| Ok(m.gradient(&name)?.map(tensor_data))))
     }
 
     #[napi]
     pub fn set_parameter(&self, name: String, values: Float32Array) -> napi::Result<()> {
-        guarded(|| lock(&self.inner)?.set_parameter(&name, &values))
+        guarded(|| self.inner.with(|m| m.set_parameter(&name, &values)))
     }
 
     #[napi]
     pub fn set_optimizer(&self, optimizer_json: String) -> napi::Result<()> {
-        guarded(|| lock(&self.inner)?.set_optimizer(parse_optimizer(&optimizer_json)?))
+        guarded(|| self.inner.with(|m| m.set_optimizer(parse_optimizer(&optimizer_json)?)))
     }
 
     #[napi]
     pub fn set_learning_rate(&self, lr: f64) -> napi::Result<()> {
-        guarded(|| lock(&self.inner)?.set_learning_rate(lr))
+        guarded(|| self.inner.with(|m| m.set_learning_rate(lr)))
     }
 
     /// One training step on a batch of host pixels [count, c, h, w]; returns the loss.
     #[napi]
     pub fn train_step(&self, pixels: Float32Array, labels: Int32Array, count: i64) -> napi::Result<f64> {
-        guarded(|| Ok(f64::from(lock(&self.inner)?.train_step(&pixels, &labels, count)?)))
+        guarded(|| self.inner.with(|m| Ok(f64::from(m.train_step(&pixels, &labels, count)?))))
     }
 
     /// Trains on `order` (dataset indices) in batches, off the main thread; resolves with
@@ -167,22 +157,28 @@ impl NativeModel {
     /// Raw class scores, `count` rows of `classes` values.
     #[napi]
     pub fn logits(&self, pixels: Float32Array, count: i64) -> napi::Result<Float32Array> {
-        guarded(|| lock(&self.inner)?.logits(&pixels, count)).map(Float32Array::new)
+        guarded(|| self.inner.with(|m| m.logits(&pixels, count))).map(Float32Array::new)
     }
 
     /// Class probabilities, `count` rows of `classes` values.
     #[napi]
     pub fn predict(&self, pixels: Float32Array, count: i64) -> napi::Result<Float32Array> {
-        guarded(|| lock(&self.inner)?.predict(&pixels, count)).map(Float32Array::new)
+        guarded(|| self.inner.with(|m| m.predict(&pixels, count))).map(Float32Array::new)
     }
 
     #[napi]
     pub fn save_weights(&self, path: String) -> napi::Result<()> {
-        guarded(|| lock(&self.inner)?.save_weights(Path::new(&path)))
+        guarded(|| self.inner.with(|m| m.save_weights(Path::new(&path))))
     }
 
     #[napi]
     pub fn load_weights(&self, path: String) -> napi::Result<()> {
-        guarded(|| lock(&self.inner)?.load_weights(Path::new(&path)))
+        guarded(|| self.inner.with(|m| m.load_weights(Path::new(&path))))
+    }
+
+    /// Frees the parameters and optimizer state now instead of at garbage collection.
+    #[napi]
+    pub fn dispose(&self) -> napi::Result<()> {
+        guarded(|| self.inner.dispose())
     }
 }

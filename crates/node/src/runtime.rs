@@ -1,4 +1,5 @@
 //! Facts about the libtorch this process runs on.
+use convtorch_core::cuda_info::{cuda_devices, cudnn_version};
 use convtorch_core::device::{cuda_absence_reason, cuda_device_count, cuda_is_available};
 use convtorch_core::runtime::{cuda_library, libtorch_dir, torch_version, CudaLibrary};
 use napi_derive::napi;
@@ -14,6 +15,16 @@ pub struct RuntimeInfo {
     pub cuda_device_count: i64,
     pub cuda_absence_reason: Option<String>,
     pub threads: i32,
+    pub cuda_devices: Vec<CudaDeviceInfo>,
+    /// e.g. 91900 for cuDNN 9.19.0; absent where no cuDNN is loaded.
+    pub cudnn_version: Option<i64>,
+}
+
+#[napi(object)]
+pub struct CudaDeviceInfo {
+    pub index: i64,
+    pub name: String,
+    pub total_memory_bytes: f64,
 }
 
 #[napi]
@@ -34,6 +45,11 @@ pub fn runtime_info() -> RuntimeInfo {
         cuda_device_count: cuda_device_count(),
         cuda_absence_reason: (!available).then(cuda_absence_reason),
         threads: tch::get_num_threads(),
+        cuda_devices: cuda_devices()
+            .into_iter()
+            .map(|d| CudaDeviceInfo { index: d.index, name: d.name, total_memory_bytes: d.total_memory_bytes as f64 })
+            .collect(),
+        cudnn_version: cudnn_version().map(|v| v as i64),
     }
 }
 

@@ -1,13 +1,12 @@
 use crate::error::guarded;
-use crate::model::lock;
+use crate::slot::Slot;
 use convtorch_core::{DeviceDataset, Model};
 use napi::bindgen_prelude::Float32Array;
 use napi::{Env, Task};
-use std::sync::{Arc, Mutex};
 
 pub struct TrainBatchesTask {
-    model: Arc<Mutex<Model>>,
-    dataset: Arc<Mutex<DeviceDataset>>,
+    model: Slot<Model>,
+    dataset: Slot<DeviceDataset>,
     order: Vec<u32>,
     batch_size: i64,
     learning_rates: Option<Vec<f64>>,
@@ -15,8 +14,8 @@ pub struct TrainBatchesTask {
 
 impl TrainBatchesTask {
     pub fn new(
-        model: Arc<Mutex<Model>>,
-        dataset: Arc<Mutex<DeviceDataset>>,
+        model: Slot<Model>,
+        dataset: Slot<DeviceDataset>,
         order: Vec<u32>,
         batch_size: i64,
         learning_rates: Option<Vec<f64>>,
@@ -26,9 +25,11 @@ impl TrainBatchesTask {
 
     /// Shared by the async and the sync entry points.
     pub fn run(&self) -> convtorch_core::Result<Vec<f32>> {
-        let mut model = lock(&self.model)?;
-        let dataset = self.dataset.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-        model.train_batches(&dataset, &self.order, self.batch_size, self.learning_rates.as_deref())
+        self.model.with(|model| {
+            self.dataset.with_waiting(|dataset| {
+                model.train_batches(dataset, &self.order, self.batch_size, self.learning_rates.as_deref())
+            })
+        })
     }
 }
 
