@@ -90,7 +90,9 @@ impl DeviceDataset {
         check_normalisation(normalisation)?;
         // Upload as bytes (a quarter of the float size) and convert on the device.
         let bytes = Tensor::f_from_slice(pixels)?.f_view([count, shape[0], shape[1], shape[2]])?.f_to_device(device)?;
-        let images = bytes.f_to_kind(Kind::Float)?.f_div_scalar(255.0)?;
+        let mut images = bytes.f_to_kind(Kind::Float)?;
+        // In place: a second float copy of the whole dataset would double the peak memory.
+        let _ = images.f_div_scalar_(255.0)?;
         Self::finish(images, labels, count, shape, device, normalisation)
     }
 

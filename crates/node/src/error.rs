@@ -1,3 +1,4 @@
+use crate::compute_thread::on_compute_thread;
 use convtorch_core::CoreError;
 use napi::{Error, Status};
 
@@ -11,9 +12,10 @@ pub fn js_error(error: CoreError) -> Error {
     Error::new(status, format!("{}: {}", error.code(), error))
 }
 
-/// Runs `body`, turning a Rust panic into a JS error instead of aborting the process.
-pub fn guarded<T>(body: impl FnOnce() -> convtorch_core::Result<T>) -> napi::Result<T> {
-    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(body)) {
+/// Runs `body` on the compute thread, turning a Rust panic into a JS error instead of
+/// aborting the process.
+pub fn guarded<T: Send>(body: impl FnOnce() -> convtorch_core::Result<T> + Send) -> napi::Result<T> {
+    match on_compute_thread(|| std::panic::catch_unwind(std::panic::AssertUnwindSafe(body))) {
         Ok(result) => result.map_err(js_error),
         Err(payload) => {
             let message = payload

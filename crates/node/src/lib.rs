@@ -2,6 +2,7 @@
 //! heavy calls as AsyncTasks off the main thread. Errors cross as "CODE: message".
 #![deny(clippy::all)]
 
+mod compute_thread;
 mod dataset;
 mod error;
 mod evaluate_task;
