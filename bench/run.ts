@@ -56,14 +56,15 @@ function run(command: string, args: string[]): ContenderReport {
   return JSON.parse(lines[lines.length - 1]) as ContenderReport
 }
 
-function summarise(report: ContenderReport) {
+function summarise(report: ContenderReport, rounds: number) {
   return {
+    rounds,
     contender: report.contender,
     device: report.device,
     medianTrainEpochSeconds: median(report.epochs.map((e) => e.train)),
     medianSeedEpochSeconds: median(report.epochs.map((e) => e.seed)),
-    totalSeedSeconds: report.epochs.reduce((sum, e) => sum + e.seed, 0),
-    epochs: report.epochs.length,
+    totalSeedSeconds: report.epochs.reduce((sum, e) => sum + e.seed, 0) / rounds,
+    epochs: report.epochs.length / rounds,
     testAccuracy: report.testAccuracy,
     peakRssMB: Math.round(report.peakRssMB),
     raw: report,
@@ -77,6 +78,7 @@ function main(): void {
       device: { type: 'string', default: 'cpu' },
       threads: { type: 'string', default: '0' },
       contenders: { type: 'string', default: 'A,B,C' },
+      rounds: { type: 'string', default: '1' },
       out: { type: 'string' },
     },
   })
@@ -85,15 +87,29 @@ function main(): void {
   const common = ['--epochs', values.epochs!, '--device', values.device!, '--threads', values.threads!]
   const data = torchvisionRoot()
   const wanted = new Set(values.contenders!.split(','))
-  const summaries: ReturnType<typeof summarise>[] = []
   const skipped: Record<string, string> = {}
   if (wanted.has('A')) {
     const missing = ensureTorchvision(python)
-    if (missing) skipped.A = missing
-    else summaries.push(summarise(run(python, ['pytorch_seed_script.py', ...common, '--data', data])))
+    if (missing) {
+      skipped.A = missing
+      wanted.delete('A')
+    }
   }
-  if (wanted.has('B')) summaries.push(summarise(run(python, ['pytorch_eager.py', ...common, '--data', data])))
-  if (wanted.has('C')) summaries.push(summarise(run(process.execPath, [join(root, 'dist', 'bench', 'convtorch-contender.js'), ...common])))
+  const commands: Record<string, [string, string[]]> = {
+    A: [python, ['pytorch_seed_script.py', ...common, '--data', data]],
+    B: [python, ['pytorch_eager.py', ...common, '--data', data]],
+    C: [process.execPath, [join(root, 'dist', 'bench', 'convtorch-contender.js'), ...common]],
+  }
+  // Rounds alternate the contenders (A B C A B C ...), so a slow spell of a shared machine
+  // lands on all of them; each contender's epochs are pooled over its rounds.
+  const reports = new Map<string, ContenderReport[]>()
+  for (let round = 0; round < Math.max(1, Number(values.rounds)); round++) {
+    for (const letter of ['A', 'B', 'C'].filter((l) => wanted.has(l))) {
+      const [command, args] = commands[letter]
+      reports.set(letter, [...(reports.get(letter) ?? []), run(command, args)])
+    }
+  }
+  const summaries = [...reports.values()].map((runs) => summarise({ ...runs[0], epochs: runs.flatMap((r) => r.epochs), testAccuracy: runs[0].testAccuracy, peakRssMB: Math.max(...runs.map((r) => r.peakRssMB)) }, runs.length))
 
   const byLetter = Object.fromEntries(summaries.map((s) => [s.contender[0], s]))
   const ratio = (a: string, b: string, key: 'medianTrainEpochSeconds' | 'medianSeedEpochSeconds' | 'totalSeedSeconds' | 'peakRssMB') =>
@@ -106,7 +122,7 @@ function main(): void {
     seedTotalCOverA: ratio('C', 'A', 'totalSeedSeconds'),
     peakRssCOverB: ratio('C', 'B', 'peakRssMB'),
   }
-  const result = { date: new Date().toISOString(), device: values.device, threads: Number(values.threads) || null, epochs: Number(values.epochs), contenders: summaries, ratios, skipped }
+  const result = { date: new Date().toISOString(), device: values.device, threads: Number(values.threads) || null, epochs: Number(values.epochs), rounds: Number(values.rounds), contenders: summaries, ratios, skipped }
   const out = values.out ?? join(root, 'bench', 'results', `bench-${values.device!.replace(':', '')}-${values.epochs}ep.json`)
   mkdirSync(join(out, '..'), { recursive: true })
   writeFileSync(out, `${JSON.stringify(result, null, 2)}\n`)

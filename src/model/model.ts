@@ -1,7 +1,7 @@
 // Model: a network from a spec, its optimizer and its parameters, living on one device.
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { CheckpointError, invalidArgument } from '../errors'
+import { BusyError, CheckpointError, invalidArgument } from '../errors'
 import { call, callAsync, native, type NativeModel } from '../native'
 import type { DeviceDataset } from '../data/device-dataset'
 import { preset } from './presets'
@@ -21,6 +21,8 @@ export interface ModelOptions {
   /** 'seed' (N(0, 0.01), zero bias), 'default' (PyTorch's Kaiming-uniform) or 'xavier'. */
   init?: Init
   optimizer?: OptimizerOptions
+  /** Equivalent, faster formulations (an activation after its max-pool); default true. */
+  fastPaths?: boolean
 }
 
 export interface Tensor {
@@ -73,9 +75,11 @@ export class Model {
   readonly spec: ModelSpec
   readonly layers: LayerShape[]
   private readonly handle: NativeModel
-  private readonly options: Required<Omit<ModelOptions, 'model' | 'optimizer'>>
+  private readonly options: Required<Omit<ModelOptions, 'model' | 'optimizer' | 'fastPaths'>>
+  /** The asynchronous call in progress, if any: a second one is refused, not queued. */
+  private running: string | null = null
 
-  private constructor(handle: NativeModel, spec: ModelSpec, layers: LayerShape[], options: Required<Omit<ModelOptions, 'model' | 'optimizer'>>) {
+  private constructor(handle: NativeModel, spec: ModelSpec, layers: LayerShape[], options: Required<Omit<ModelOptions, 'model' | 'optimizer' | 'fastPaths'>>) {
     this.handle = handle
     this.spec = spec
     this.layers = layers
@@ -91,7 +95,7 @@ export class Model {
     const init = options.init ?? 'seed'
     const optimizer = checkOptimizer('Model.create()', options.optimizer ?? seedOptimizer())
     const handle = call(() =>
-      native().NativeModel.create(JSON.stringify(spec), { seed, device, init, optimizer: JSON.stringify(optimizer) }),
+      native().NativeModel.create(JSON.stringify(spec), { seed, device, init, optimizer: JSON.stringify(optimizer), fastPaths: options.fastPaths ?? true }),
     )
     return new Model(handle, spec, layers, { seed, device: handle.device, init })
   }
@@ -148,17 +152,27 @@ export class Model {
    * Trains on `order` (example indices of `data`) in batches of `batchSize`, off the main
    * thread; `learningRates` gives one rate per batch (a per-step schedule).
    */
-  trainBatches(data: DeviceDataset, order: Uint32Array, batchSize: number, learningRates?: ArrayLike<number>): Promise<Float32Array> {
+  async trainBatches(data: DeviceDataset, order: Uint32Array, batchSize: number, learningRates?: ArrayLike<number>): Promise<Float32Array> {
     checkBatchSize('trainBatches()', batchSize)
     if (!(order instanceof Uint32Array)) throw invalidArgument('trainBatches()', 'order', order, 'a Uint32Array of example indices')
     const rates = learningRates === undefined ? undefined : Array.from(learningRates)
-    return callAsync(() => this.handle.trainBatches(data.handle, order, batchSize, rates))
+    return this.exclusive('trainBatches()', () => this.handle.trainBatches(data.handle, order, batchSize, rates))
+  }
+
+  private async exclusive<T>(what: string, body: () => Promise<T>): Promise<T> {
+    if (this.running) throw new BusyError(`${what}: the model is busy with ${this.running}; concurrent calls on one model are refused`)
+    this.running = what
+    try {
+      return await callAsync(body)
+    } finally {
+      this.running = null
+    }
   }
 
   /** Mean loss, accuracy and predictions over a dataset, without autograd. */
   async evaluate(data: DeviceDataset, options: { batchSize?: number } = {}): Promise<Evaluation> {
     const batchSize = checkBatchSize('evaluate()', options.batchSize ?? 1000)
-    const result = await callAsync(() => this.handle.evaluate(data.handle, batchSize))
+    const result = await this.exclusive('evaluate()', () => this.handle.evaluate(data.handle, batchSize))
     return {
       loss: result.lossSum / result.count,
       accuracy: result.correct / result.count,

@@ -13,11 +13,19 @@ pub struct ModelOptions {
     pub device: Device,
     pub init: Init,
     pub optimizer: OptimizerSpec,
+    /// Equivalent, faster formulations (`Network::forward`); false runs the spec literally.
+    pub fast_paths: bool,
 }
 
 impl Default for ModelOptions {
     fn default() -> Self {
-        ModelOptions { seed: 1, device: Device::Cpu, init: Init::Seed, optimizer: OptimizerSpec::sgd(0.05) }
+        ModelOptions {
+            seed: 1,
+            device: Device::Cpu,
+            init: Init::Seed,
+            optimizer: OptimizerSpec::sgd(0.05),
+            fast_paths: true,
+        }
     }
 }
 
@@ -69,6 +77,8 @@ impl Model {
             }
             moved
         };
+        let mut network = network;
+        network.fast_paths = options.fast_paths;
         let optimizer = options.optimizer.build(&network.parameters.iter().map(|p| &p.tensor).collect::<Vec<_>>())?;
         Ok(Model { network, optimizer, optimizer_spec: options.optimizer, spec, device: options.device })
     }

@@ -19,6 +19,8 @@ pub struct CreateOptions {
     pub init: String,
     /// JSON of an optimizer spec: {"kind":"sgd","lr":0.05,...}
     pub optimizer: String,
+    /// Equivalent, faster formulations (default true).
+    pub fast_paths: Option<bool>,
 }
 
 #[napi(object)]
@@ -53,7 +55,16 @@ impl NativeModel {
             let device = parse_device(&options.device)?;
             let init = Init::parse(&options.init)?;
             let optimizer = parse_optimizer(&options.optimizer)?;
-            let model = Model::new(spec, ModelOptions { seed: options.seed, device, init, optimizer })?;
+            let model = Model::new(
+                spec,
+                ModelOptions {
+                    seed: options.seed,
+                    device,
+                    init,
+                    optimizer,
+                    fast_paths: options.fast_paths.unwrap_or(true),
+                },
+            )?;
             let device = model.device_name();
             Ok(NativeModel { inner: Slot::new("model", model), device })
         })

@@ -1,0 +1,76 @@
+import test from 'ava'
+import { Model } from '../src/index'
+import { mnist } from './helpers/mnist'
+import { relativeError } from './helpers/torch'
+
+// trainBatches() gathers batches on the device from an uploaded dataset, in one native call
+// for many batches; trainStep() takes a batch of host pixels per call. Same numbers expected.
+test('trainBatches() (device gather, many batches per call) equals trainStep() per host batch', async (t) => {
+  const { train } = await mnist()
+  const subset = train.slice(0, 640)
+  const order = Uint32Array.from({ length: 640 }, (_, i) => (i * 7) % 640)
+  const fast = Model.create({ seed: 3, device: 'cpu', init: 'default' })
+  const plain = Model.create({ seed: 3, device: 'cpu', init: 'default' })
+  const fastLosses = await fast.trainBatches(subset.toDevice('cpu'), order, 64)
+  const plainLosses: number[] = []
+  for (let start = 0; start < order.length; start += 64) {
+    const indices = order.subarray(start, start + 64)
+    const images = new Float32Array(indices.length * 784)
+    indices.forEach((example, row) => {
+      for (let p = 0; p < 784; p++) images[row * 784 + p] = (subset.images as Uint8Array)[example * 784 + p] / 255
+    })
+    plainLosses.push(plain.trainStep(images, Array.from(indices, (i) => subset.labels[i])))
+  }
+  t.deepEqual(Array.from(fastLosses), Array.from(Float32Array.from(plainLosses)))
+  for (const name of fast.parameterNames()) t.deepEqual(fast.parameter(name).values, plain.parameter(name).values, name)
+})
+
+test('a per-step learning-rate array equals setting the rate before each single step', async (t) => {
+  const { train } = await mnist()
+  const data = train.slice(0, 256).toDevice('cpu')
+  const order = Uint32Array.from({ length: 256 }, (_, i) => i)
+  const rates = [0.1, 0.05, 0.02, 0.01]
+  const fast = Model.create({ seed: 4, device: 'cpu' })
+  const plain = Model.create({ seed: 4, device: 'cpu' })
+  await fast.trainBatches(data, order, 64, rates)
+  for (let batch = 0; batch < 4; batch++) {
+    plain.setLearningRate(rates[batch])
+    await plain.trainBatches(data, order.subarray(batch * 64, (batch + 1) * 64), 64)
+  }
+  for (const name of fast.parameterNames()) t.deepEqual(fast.parameter(name).values, plain.parameter(name).values, name)
+})
+
+test('a second concurrent call on one model is refused with BusyError, and the first completes', async (t) => {
+  const { train } = await mnist()
+  const data = train.slice(0, 4096).toDevice('cpu')
+  const model = Model.create({ device: 'cpu' })
+  const order = Uint32Array.from({ length: 4096 }, (_, i) => i)
+  const first = model.trainBatches(data, order, 128)
+  const second = model.trainBatches(data, order, 128)
+  const [a, b] = await Promise.allSettled([first, second])
+  t.is(a.status, 'fulfilled')
+  t.is(b.status, 'rejected')
+  t.is((b as PromiseRejectedResult).reason.name, 'BusyError')
+})
+
+test('fast paths (activation after max-pool) train to the same weights as the literal spec', async (t) => {
+  const { train } = await mnist()
+  const data = train.slice(0, 3200).toDevice('cpu')
+  const order = Uint32Array.from({ length: 3200 }, (_, i) => i)
+  const spec = { input: [1, 28, 28] as [number, number, number], classes: 10, layers: [
+    { type: 'conv2d' as const, filters: 6, kernel: 3, padding: 1 }, { type: 'leakyRelu' as const, slope: 0.05 }, { type: 'maxPool2d' as const, kernel: 2 },
+    { type: 'conv2d' as const, filters: 8, kernel: 3 }, { type: 'tanh' as const }, { type: 'maxPool2d' as const, kernel: 2 },
+    { type: 'flatten' as const }, { type: 'linear' as const, units: 10 },
+  ] }
+  for (const model of ['seed', spec]) {
+    const fast = Model.create({ model, seed: 9, device: 'cpu', init: 'default' })
+    const plain = Model.create({ model, seed: 9, device: 'cpu', init: 'default', fastPaths: false })
+    const fastLosses = await fast.trainBatches(data, order, 64)
+    const plainLosses = await plain.trainBatches(data, order, 64)
+    t.true(relativeError(fastLosses, plainLosses) < 1e-5, `losses differ: ${relativeError(fastLosses, plainLosses)}`)
+    for (const name of fast.parameterNames()) {
+      const error = relativeError(fast.parameter(name).values, plain.parameter(name).values)
+      t.true(error < 1e-5, `${name} after 50 steps: relative error ${error}`)
+    }
+  }
+})
