@@ -67,7 +67,7 @@ impl Model {
         tch::manual_seed(options.seed);
         let on_cpu = Network::build(&spec, Device::Cpu)?;
         initialise(&on_cpu, options.init)?;
-        let network = if options.device == Device::Cpu {
+        let mut network = if options.device == Device::Cpu {
             on_cpu
         } else {
             let moved = Network::build(&spec, options.device)?;
@@ -77,7 +77,6 @@ impl Model {
             }
             moved
         };
-        let mut network = network;
         network.fast_paths = options.fast_paths;
         let optimizer = options.optimizer.build(&network.parameters.iter().map(|p| &p.tensor).collect::<Vec<_>>())?;
         Ok(Model { network, optimizer, optimizer_spec: options.optimizer, spec, device: options.device })
