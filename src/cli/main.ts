@@ -39,6 +39,12 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
+// `convtorch train | head` closes stdout early: that ends the output, it is not a crash.
+process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+  if (error.code === 'EPIPE') process.exit(0)
+  throw error
+})
+
 main(process.argv.slice(2)).then(
   (code) => {
     process.exitCode = code
