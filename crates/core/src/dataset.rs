@@ -65,69 +65,63 @@ pub fn check_examples(
     Ok(())
 }
 
-fn check_normalisation(normalisation: Normalisation) -> Result<()> {
-    if !normalisation.mean.is_finite() {
-        return Err(invalid("dataset", "mean", normalisation.mean, "a finite number"));
+/// How a dataset's values are laid out and where they go.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Layout {
+    pub count: i64,
+    /// [channels, height, width] of one example.
+    pub shape: [i64; 3],
+    pub classes: i64,
+    pub device: Device,
+    pub normalisation: Normalisation,
+}
+
+impl Layout {
+    fn check(&self, pixel_len: usize, labels: &[i32]) -> Result<()> {
+        check_examples("dataset", pixel_len, labels, self.count, self.shape, self.classes)?;
+        let Normalisation { mean, std } = self.normalisation;
+        if !mean.is_finite() {
+            return Err(invalid("dataset", "mean", mean, "a finite number"));
+        }
+        if !(std.is_finite() && std > 0.0) {
+            return Err(invalid("dataset", "std", std, "a finite number > 0"));
+        }
+        Ok(())
     }
-    if !(normalisation.std.is_finite() && normalisation.std > 0.0) {
-        return Err(invalid("dataset", "std", normalisation.std, "a finite number > 0"));
+
+    fn dims(&self) -> [i64; 4] {
+        [self.count, self.shape[0], self.shape[1], self.shape[2]]
     }
-    Ok(())
 }
 
 impl DeviceDataset {
     /// Bytes as in IDX files, scaled like torchvision's ToTensor (x / 255), then normalised.
-    pub fn from_bytes(
-        pixels: &[u8],
-        labels: &[i32],
-        count: i64,
-        shape: [i64; 3],
-        classes: i64,
-        device: Device,
-        normalisation: Normalisation,
-    ) -> Result<DeviceDataset> {
-        check_examples("dataset", pixels.len(), labels, count, shape, classes)?;
-        check_normalisation(normalisation)?;
+    pub fn from_bytes(pixels: &[u8], labels: &[i32], layout: &Layout) -> Result<DeviceDataset> {
+        layout.check(pixels.len(), labels)?;
         // Upload as bytes (a quarter of the float size) and convert on the device.
-        let bytes = Tensor::f_from_slice(pixels)?.f_view([count, shape[0], shape[1], shape[2]])?.f_to_device(device)?;
+        let bytes = Tensor::f_from_slice(pixels)?.f_view(layout.dims())?.f_to_device(layout.device)?;
         let mut images = bytes.f_to_kind(Kind::Float)?;
         // In place: a second float copy of the whole dataset would double the peak memory.
         let _ = images.f_div_scalar_(255.0)?;
-        Self::finish(images, labels, count, shape, device, normalisation)
+        Self::finish(images, labels, layout)
     }
 
     /// Float pixels taken as they are, then normalised.
-    pub fn from_floats(
-        pixels: &[f32],
-        labels: &[i32],
-        count: i64,
-        shape: [i64; 3],
-        classes: i64,
-        device: Device,
-        normalisation: Normalisation,
-    ) -> Result<DeviceDataset> {
-        check_examples("dataset", pixels.len(), labels, count, shape, classes)?;
-        check_normalisation(normalisation)?;
-        let images =
-            Tensor::f_from_slice(pixels)?.f_view([count, shape[0], shape[1], shape[2]])?.f_to_device(device)?;
-        Self::finish(images, labels, count, shape, device, normalisation)
+    pub fn from_floats(pixels: &[f32], labels: &[i32], layout: &Layout) -> Result<DeviceDataset> {
+        layout.check(pixels.len(), labels)?;
+        let images = Tensor::f_from_slice(pixels)?.f_view(layout.dims())?.f_to_device(layout.device)?;
+        Self::finish(images, labels, layout)
     }
 
-    fn finish(
-        images: Tensor,
-        labels: &[i32],
-        count: i64,
-        shape: [i64; 3],
-        device: Device,
-        normalisation: Normalisation,
-    ) -> Result<DeviceDataset> {
-        let images = if normalisation == Normalisation::default() {
+    fn finish(images: Tensor, labels: &[i32], layout: &Layout) -> Result<DeviceDataset> {
+        let Normalisation { mean, std } = layout.normalisation;
+        let images = if layout.normalisation == Normalisation::default() {
             images
         } else {
-            images.f_sub_scalar(normalisation.mean)?.f_div_scalar(normalisation.std)?
+            images.f_sub_scalar(mean)?.f_div_scalar(std)?
         };
-        let labels = Tensor::f_from_slice(labels)?.f_to_kind(Kind::Int64)?.f_to_device(device)?;
-        Ok(DeviceDataset { images, labels, count, example_shape: shape })
+        let labels = Tensor::f_from_slice(labels)?.f_to_kind(Kind::Int64)?.f_to_device(layout.device)?;
+        Ok(DeviceDataset { images, labels, count: layout.count, example_shape: layout.shape })
     }
 
     pub fn device(&self) -> Device {

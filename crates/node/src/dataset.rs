@@ -1,6 +1,6 @@
 use crate::error::guarded;
 use crate::slot::Slot;
-use convtorch_core::dataset::{DeviceDataset, Normalisation};
+use convtorch_core::dataset::{DeviceDataset, Layout, Normalisation};
 use convtorch_core::device::{device_name, parse_device};
 use napi::bindgen_prelude::{Float32Array, Int32Array, Uint8Array};
 use napi_derive::napi;
@@ -38,8 +38,14 @@ impl NativeDataset {
     }
 }
 
-fn normalisation(layout: &DatasetLayout) -> Normalisation {
-    Normalisation { mean: layout.mean.unwrap_or(0.0), std: layout.std.unwrap_or(1.0) }
+fn layout(layout: &DatasetLayout) -> convtorch_core::Result<Layout> {
+    Ok(Layout {
+        count: layout.count,
+        shape: shape3(&layout.shape)?,
+        classes: layout.classes,
+        device: parse_device(&layout.device)?,
+        normalisation: Normalisation { mean: layout.mean.unwrap_or(0.0), std: layout.std.unwrap_or(1.0) },
+    })
 }
 
 #[napi]
@@ -47,37 +53,13 @@ impl NativeDataset {
     /// Pixels as bytes (IDX), scaled to [0, 1] like ToTensor.
     #[napi(factory)]
     pub fn from_bytes(pixels: Uint8Array, labels: Int32Array, layout: DatasetLayout) -> napi::Result<NativeDataset> {
-        guarded(|| {
-            let device = parse_device(&layout.device)?;
-            let dataset = DeviceDataset::from_bytes(
-                &pixels,
-                &labels,
-                layout.count,
-                shape3(&layout.shape)?,
-                layout.classes,
-                device,
-                normalisation(&layout),
-            )?;
-            Ok(NativeDataset::wrap(dataset))
-        })
+        guarded(|| Ok(NativeDataset::wrap(DeviceDataset::from_bytes(&pixels, &labels, &self::layout(&layout)?)?)))
     }
 
     /// Pixels as floats, used as given.
     #[napi(factory)]
     pub fn from_floats(pixels: Float32Array, labels: Int32Array, layout: DatasetLayout) -> napi::Result<NativeDataset> {
-        guarded(|| {
-            let device = parse_device(&layout.device)?;
-            let dataset = DeviceDataset::from_floats(
-                &pixels,
-                &labels,
-                layout.count,
-                shape3(&layout.shape)?,
-                layout.classes,
-                device,
-                normalisation(&layout),
-            )?;
-            Ok(NativeDataset::wrap(dataset))
-        })
+        guarded(|| Ok(NativeDataset::wrap(DeviceDataset::from_floats(&pixels, &labels, &self::layout(&layout)?)?)))
     }
 
     #[napi(getter)]
