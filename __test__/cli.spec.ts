@@ -1,6 +1,7 @@
 import test from 'ava'
-import { spawnSync } from 'node:child_process'
-import { mkdtemp } from 'node:fs/promises'
+import { spawn, spawnSync } from 'node:child_process'
+import { existsSync } from 'node:fs'
+import { mkdtemp, readFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { smallMnistDir } from './helpers/small-mnist'
@@ -51,4 +52,30 @@ test('convtorch summary prints the seed net with 9,098 parameters', (t) => {
   t.is(run.status, 0, run.stderr)
   t.regex(run.stdout, /pool_2 \(maxPool2d\)\s+16x7x7\s+0/)
   t.regex(run.stdout, /Total params: 9,098/)
+})
+
+test('Ctrl-C stops convtorch train with exit code 130 and keeps a checkpoint', async (t) => {
+  const dir = await smallMnistDir(6_000, 200)
+  const out = await mkdtemp(join(tmpdir(), 'convtorch-interrupted-'))
+  const child = spawn(process.execPath, [cli, 'train', '--data', dir, '--epochs', '50', '--device', 'cpu', '--out', out], { stdio: ['ignore', 'pipe', 'pipe'] })
+  let stdout = ''
+  let stderr = ''
+  child.stderr.on('data', (chunk) => (stderr += chunk))
+  const code = await new Promise<number | null>((resolve) => {
+    child.stdout.on('data', (chunk) => {
+      stdout += chunk
+      // Interrupt once the first epoch is complete and the second has started.
+      if (/Epoch: 002\/050 \| Batch 000/.test(stdout) && !child.killed) child.kill('SIGINT')
+    })
+    child.on('exit', resolve)
+  })
+  t.is(code, 130, stderr)
+  t.regex(stderr, /stopping after the current batches and saving a checkpoint/)
+  // The signal is honoured between native calls (50 batches each), so where it lands varies.
+  const stopped = /aborted in epoch (\d+) after (\d+) batches; checkpoint saved in/.exec(stderr)
+  t.truthy(stopped, stderr)
+  const progress = JSON.parse(await readFile(join(out, 'checkpoint', 'progress.json'), 'utf8'))
+  t.deepEqual(progress, { epoch: Number(stopped![1]), batch: Number(stopped![2]), complete: false })
+  t.true(progress.epoch >= 2 && progress.epoch < 50)
+  t.true(existsSync(join(out, 'checkpoint', 'weights.safetensors')))
 })
