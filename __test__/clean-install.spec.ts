@@ -12,7 +12,7 @@ const APP = `const { loadMnist, train } = require('convtorch')
 async function main() {
   const { train: full, test } = await loadMnist()
   const data = { train: full.slice(0, 12800), test: test.slice(0, 2000) }
-  const result = await train({ data, epochs: 1, device: 'cpu', init: 'default', trainAccuracy: false })
+  const result = await train({ data, epochs: 1, batchSize: 64, device: 'cpu', init: 'default', trainAccuracy: false })
   console.log(JSON.stringify({ accuracy: result.test.accuracy, device: result.model.device }))
 }
 main().catch((error) => { console.error(error.name + ': ' + error.message); process.exit(1) })

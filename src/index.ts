@@ -13,6 +13,7 @@ export { bundledMnistDir, loadMnist, MNIST_FILES, type Split } from './data/mnis
 export { download, contentSha256, type DownloadOptions, type DownloadResult } from './data/download'
 export { defaultCacheDir, MNIST_SHA256, resolveData, type ResolvedData, type SourceOptions } from './data/sources'
 export { epochOrder, permutation, Rng } from './data/shuffle'
+export { torchLoaderOrders, type TorchOrderOptions } from './data/torch-order'
 export { History, type BatchEnd, type Callbacks, type EpochEnd, type TrainBegin } from './training/callbacks'
 export { accuracy, confusionMatrix, mean, perClassMetrics, type ClassMetrics } from './training/metrics'
 export type { TrainOptions } from './training/options'

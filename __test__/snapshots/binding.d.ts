@@ -110,4 +110,7 @@ export interface TensorData {
   values: Float32Array
 }
 
+/** The seed script's DataLoader order for each epoch (see convtorch_core::torch_order). */
+export declare function torchLoaderOrders(specJson: string, init: string, seed: number, epochs: number, count: number): Array<Uint32Array>
+
 export declare function torchVersionString(): string

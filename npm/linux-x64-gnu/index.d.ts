@@ -51,6 +51,8 @@ export interface CreateOptions {
   init: string
   /** JSON of an optimizer spec: {"kind":"sgd","lr":0.05,...} */
   optimizer: string
+  /** Equivalent, faster formulations (default true). */
+  fastPaths?: boolean
 }
 
 export interface CudaDeviceInfo {
@@ -99,5 +101,8 @@ export interface TensorData {
   shape: Array<number>
   values: Float32Array
 }
+
+/** The seed script's DataLoader order for each epoch (see convtorch_core::torch_order). */
+export declare function torchLoaderOrders(specJson: string, init: string, seed: number, epochs: number, count: number): Array<Uint32Array>
 
 export declare function torchVersionString(): string

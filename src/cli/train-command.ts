@@ -28,6 +28,7 @@ Trains a ConvNet (by default the seed tutorial's) and reports like the seed scri
   --data SRC          mnist (bundled) | DIR of IDX files | http(s) mirror URL (mnist)
   --model M           a preset (seed, strong) or a spec JSON file (seed)
   --init I            seed | default | xavier (seed)
+  --shuffle S         torch (the seed script's DataLoader order) | seeded (torch)
   --optimizer O       sgd | adam | adamW (sgd)
   --momentum X        SGD momentum (0)
   --nesterov          Nesterov momentum (SGD)
@@ -52,6 +53,7 @@ export async function trainCommand(argv: string[]): Promise<number> {
       data: { type: 'string' },
       model: { type: 'string' },
       init: { type: 'string' },
+      shuffle: { type: 'string' },
       optimizer: { type: 'string' },
       momentum: { type: 'string' },
       nesterov: { type: 'boolean', default: false },
@@ -93,6 +95,7 @@ export async function trainCommand(argv: string[]): Promise<number> {
       data: values.data ?? 'mnist',
       model: modelArgument(values.model),
       init: choiceFlag('train', 'init', values.init, ['seed', 'default', 'xavier'] as const),
+      shuffle: choiceFlag('train', 'shuffle', values.shuffle, ['torch', 'seeded'] as const),
       optimizer: optimizerFlags(values),
       schedule: values.schedule === undefined ? undefined : parseSchedule(values.schedule),
       out,

@@ -22,6 +22,12 @@ export interface TrainOptions {
   seed?: number
   device?: string
   init?: Init
+  /**
+   * The example order of each epoch: 'torch' (default) is the order of the seed script's
+   * `DataLoader(shuffle=True)` for this seed, so a run sees PyTorch's batches; 'seeded' is
+   * convtorch's own seeded shuffle (xoshiro128**), a pure function of (seed, epoch).
+   */
+  shuffle?: 'torch' | 'seeded'
   /** Drop the last partial batch of each epoch (default false: it is trained on). */
   dropLast?: boolean
   /** Per-epoch training-set accuracy, as the seed prints it (default true). */
@@ -49,6 +55,7 @@ export interface ResolvedOptions {
   seed: number
   device: string
   init: Init
+  shuffle: 'torch' | 'seeded'
   dropLast: boolean
   trainAccuracy: boolean
   evaluateEachEpoch: boolean
@@ -80,6 +87,8 @@ export function resolveOptions(options: TrainOptions): ResolvedOptions {
   if (typeof device !== 'string' || !/^(auto|cpu|cuda(:\d+)?)$/.test(device)) throw invalidArgument(CONTEXT, 'device', device, "'auto', 'cpu', 'cuda' or 'cuda:N'")
   const init = options.init ?? 'seed'
   if (!['seed', 'default', 'xavier'].includes(init)) throw invalidArgument(CONTEXT, 'init', init, "'seed', 'default' or 'xavier'")
+  const shuffle = options.shuffle ?? 'torch'
+  if (shuffle !== 'torch' && shuffle !== 'seeded') throw invalidArgument(CONTEXT, 'shuffle', shuffle, "'torch' or 'seeded'")
   if (options.normalise !== undefined) {
     const { mean, std } = options.normalise
     if (!Number.isFinite(mean)) throw invalidArgument(CONTEXT, 'normalise.mean', mean, 'a finite number')
@@ -97,6 +106,7 @@ export function resolveOptions(options: TrainOptions): ResolvedOptions {
     seed,
     device,
     init,
+    shuffle,
     dropLast: boolean('dropLast', options.dropLast, false),
     trainAccuracy: boolean('trainAccuracy', options.trainAccuracy, true),
     evaluateEachEpoch: boolean('evaluateEachEpoch', options.evaluateEachEpoch, true),

@@ -6,6 +6,7 @@ import type { Dataset } from '../data/dataset'
 import type { DeviceDataset } from '../data/device-dataset'
 import { epochOrder } from '../data/shuffle'
 import { resolveData } from '../data/sources'
+import { torchLoaderOrders } from '../data/torch-order'
 import { ConvtorchError, invalidArgument } from '../errors'
 import { Model } from '../model/model'
 import { History, type EpochEnd } from './callbacks'
@@ -87,12 +88,15 @@ export async function train(options: TrainOptions = {}): Promise<TrainResult> {
   const data = typeof options.data === 'object'
     ? { ...options.data, source: 'datasets' }
     : await resolveData(options.data ?? 'mnist', { cacheDir: options.cacheDir, signal: options.signal })
+  // Computed before the model: the torch order replays the seeding that model creation does.
+  const torchOrders = resolved.shuffle === 'torch' ? torchLoaderOrders({ model: options.model, init: resolved.init, seed: resolved.seed, epochs: resolved.epochs, count: data.train.count }) : null
   const model = Model.create({ model: options.model, seed: resolved.seed, device: resolved.device, init: resolved.init, optimizer: resolved.optimizer })
   checkData(model, data.train, data.test)
   const trainData = data.train.toDevice(model.device, options.normalise)
   const testData = data.test.toDevice(model.device, options.normalise)
   try {
-    return await runEpochs(options, resolved, model, { ...data, trainData, testData }, started)
+    const orderOf = (epoch: number) => torchOrders?.[epoch - 1] ?? epochOrder(resolved.seed, epoch, data.train.count)
+    return await runEpochs(options, resolved, model, { ...data, trainData, testData, orderOf }, started)
   } finally {
     // The model is returned; the uploaded datasets are not needed any more.
     trainData.dispose()
@@ -106,6 +110,8 @@ interface LoadedData {
   source: string
   trainData: DeviceDataset
   testData: DeviceDataset
+  /** The example order of an epoch (1-based). */
+  orderOf: (epoch: number) => Uint32Array
 }
 
 async function runEpochs(options: TrainOptions, resolved: ResolvedOptions, model: Model, data: LoadedData, started: number): Promise<TrainResult> {
@@ -125,7 +131,7 @@ async function runEpochs(options: TrainOptions, resolved: ResolvedOptions, model
   for (let epoch = 1; epoch <= resolved.epochs; epoch++) {
     await callbacks.onEpochBegin?.(epoch)
     const phase = performance.now()
-    const order = epochOrder(resolved.seed, epoch, data.train.count)
+    const order = data.orderOf(epoch)
     if (!perStep) {
       learningRate = learningRateAt(resolved.schedule, baseLr, epoch - 1, resolved.epochs)
       model.setLearningRate(learningRate)

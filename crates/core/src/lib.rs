@@ -15,6 +15,7 @@ pub mod optimizer;
 pub mod runtime;
 pub mod shape;
 pub mod spec;
+pub mod torch_order;
 pub mod train;
 
 pub use dataset::DeviceDataset;

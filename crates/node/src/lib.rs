@@ -13,4 +13,4 @@ mod train_task;
 
 pub use dataset::NativeDataset;
 pub use model::NativeModel;
-pub use runtime::{runtime_info, set_num_threads, torch_version_string, RuntimeInfo};
+pub use runtime::{runtime_info, set_num_threads, torch_loader_orders, torch_version_string, RuntimeInfo};

@@ -69,3 +69,20 @@ pub fn set_num_threads(threads: i32) -> napi::Result<()> {
     tch::set_num_threads(threads);
     Ok(())
 }
+
+/// The seed script's DataLoader order for each epoch (see convtorch_core::torch_order).
+#[napi]
+pub fn torch_loader_orders(
+    spec_json: String,
+    init: String,
+    seed: i64,
+    epochs: u32,
+    count: i64,
+) -> napi::Result<Vec<napi::bindgen_prelude::Uint32Array>> {
+    let orders = crate::error::guarded(|| {
+        let spec = convtorch_core::ModelSpec::from_json(&spec_json)?;
+        let init = convtorch_core::init::Init::parse(&init)?;
+        convtorch_core::torch_order::seed_script_orders(&spec, init, seed, epochs as usize, count)
+    })?;
+    Ok(orders.into_iter().map(napi::bindgen_prelude::Uint32Array::new).collect())
+}
