@@ -86,6 +86,10 @@ export interface Evaluation {
   predictions: Int32Array
 }
 
+/**
+ * Read on the compute thread: the thread count is per thread in OpenMP, and that is the
+ * thread whose count matters.
+ */
 export declare function runtimeInfo(): RuntimeInfo
 
 export interface RuntimeInfo {
@@ -103,6 +107,7 @@ export interface RuntimeInfo {
   cudnnVersion?: number
 }
 
+/** Sets libtorch's intra-op threads where they are used: on the compute thread. */
 export declare function setNumThreads(threads: number): void
 
 export interface TensorData {

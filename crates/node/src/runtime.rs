@@ -27,8 +27,14 @@ pub struct CudaDeviceInfo {
     pub total_memory_bytes: f64,
 }
 
+/// Read on the compute thread: the thread count is per thread in OpenMP, and that is the
+/// thread whose count matters.
 #[napi]
-pub fn runtime_info() -> RuntimeInfo {
+pub fn runtime_info() -> napi::Result<RuntimeInfo> {
+    crate::error::guarded(|| Ok(collect_runtime_info()))
+}
+
+fn collect_runtime_info() -> RuntimeInfo {
     let (status, detail) = match cuda_library() {
         CudaLibrary::Loaded(path) => ("loaded", path.display().to_string()),
         CudaLibrary::Absent(path) => ("absent", path.display().to_string()),
@@ -58,16 +64,16 @@ pub fn torch_version_string() -> String {
     torch_version()
 }
 
+/// Sets libtorch's intra-op threads where they are used: on the compute thread.
 #[napi]
 pub fn set_num_threads(threads: i32) -> napi::Result<()> {
-    if threads < 1 {
-        return Err(napi::Error::new(
-            napi::Status::InvalidArg,
-            format!("CONVTORCH_INVALID_ARGUMENT: setNumThreads: threads must be a positive integer, got {threads}"),
-        ));
-    }
-    tch::set_num_threads(threads);
-    Ok(())
+    crate::error::guarded(|| {
+        if threads < 1 {
+            return Err(convtorch_core::error::invalid("setNumThreads", "threads", threads, "a positive integer"));
+        }
+        tch::set_num_threads(threads);
+        Ok(())
+    })
 }
 
 /// The seed script's DataLoader order for each epoch (see convtorch_core::torch_order).
