@@ -46,6 +46,19 @@ pub struct NativeModel {
     device: String,
 }
 
+impl NativeModel {
+    /// The one task behind `trainBatches` and `trainBatchesSync`.
+    fn train_task(
+        &self,
+        dataset: &NativeDataset,
+        order: &[u32],
+        batch_size: i64,
+        learning_rates: Option<Vec<f64>>,
+    ) -> TrainBatchesTask {
+        TrainBatchesTask::new(self.inner.clone(), dataset.inner.clone(), order.to_vec(), batch_size, learning_rates)
+    }
+}
+
 #[napi]
 impl NativeModel {
     #[napi(factory)]
@@ -126,14 +139,7 @@ impl NativeModel {
         batch_size: i64,
         learning_rates: Option<Vec<f64>>,
     ) -> AsyncTask<TrainBatchesTask> {
-        let task = TrainBatchesTask::new(
-            self.inner.clone(),
-            dataset.inner.clone(),
-            order.to_vec(),
-            batch_size,
-            learning_rates,
-        );
-        AsyncTask::new(task)
+        AsyncTask::new(self.train_task(dataset, &order, batch_size, learning_rates))
     }
 
     /// The same work as `trainBatches`, on the calling thread.
@@ -145,13 +151,7 @@ impl NativeModel {
         batch_size: i64,
         learning_rates: Option<Vec<f64>>,
     ) -> napi::Result<Float32Array> {
-        let task = TrainBatchesTask::new(
-            self.inner.clone(),
-            dataset.inner.clone(),
-            order.to_vec(),
-            batch_size,
-            learning_rates,
-        );
+        let task = self.train_task(dataset, &order, batch_size, learning_rates);
         guarded(|| task.run()).map(Float32Array::new)
     }
 
