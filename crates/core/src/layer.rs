@@ -1,5 +1,6 @@
 //! A network built from a spec: its layers in order and its named parameters.
 use crate::error::{CoreError, Result};
+use crate::kernels::max_pool;
 use crate::shape::{infer_shapes, window, Shape, Window};
 use crate::spec::{LayerSpec, ModelSpec};
 use tch::{Device, Kind, Tensor};
@@ -26,11 +27,13 @@ pub enum Layer {
 }
 
 impl Layer {
-    pub fn forward(&self, x: &Tensor, train: bool) -> Result<Tensor> {
+    /// `fast` allows equivalent formulations that are cheaper (see `kernels`).
+    pub fn forward(&self, x: &Tensor, train: bool, fast: bool) -> Result<Tensor> {
         let y = match self {
             Layer::Conv2d { weight, bias, window } => {
                 x.f_conv2d(weight, Some(bias), window.stride, window.padding, [1, 1], 1)?
             }
+            Layer::MaxPool2d(w) if fast && max_pool::supports(x) => max_pool::max_pool2d(x, w)?,
             Layer::MaxPool2d(w) => x.f_max_pool2d(w.kernel, w.stride, w.padding, [1, 1], false)?,
             // count_include_pad = true is PyTorch's default for AvgPool2d.
             Layer::AvgPool2d(w) => x.f_avg_pool2d(w.kernel, w.stride, w.padding, false, true, None)?,
@@ -129,11 +132,11 @@ impl Network {
             let layer = &self.layers[index];
             match self.layers.get(index + 1) {
                 Some(pool @ Layer::MaxPool2d(_)) if self.fast_paths && layer.commutes_with_max_pool() => {
-                    out = layer.forward(&pool.forward(&out, train)?, train)?;
+                    out = layer.forward(&pool.forward(&out, train, true)?, train, true)?;
                     index += 2;
                 }
                 _ => {
-                    out = layer.forward(&out, train)?;
+                    out = layer.forward(&out, train, self.fast_paths)?;
                     index += 1;
                 }
             }
@@ -174,11 +177,11 @@ mod tests {
     fn dropout_zeroes_about_p_and_rescales_the_rest_in_training_only() {
         let x = Tensor::ones([100_000], (Kind::Float, Device::Cpu));
         let layer = Layer::Dropout(0.3);
-        let trained = layer.forward(&x, true).unwrap();
+        let trained = layer.forward(&x, true, true).unwrap();
         let zeroed = trained.eq(0.0).to_kind(Kind::Float).mean(Kind::Float).double_value(&[]);
         assert!((zeroed - 0.3).abs() < 0.01, "zeroed fraction {zeroed}");
         let kept = trained.max().double_value(&[]);
         assert!((kept - 1.0 / 0.7).abs() < 1e-6, "kept values are scaled by 1/(1-p), got {kept}");
-        assert_eq!(layer.forward(&x, false).unwrap().sum(Kind::Float).double_value(&[]), 100_000.0);
+        assert_eq!(layer.forward(&x, false, true).unwrap().sum(Kind::Float).double_value(&[]), 100_000.0);
     }
 }
