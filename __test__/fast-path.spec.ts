@@ -53,24 +53,40 @@ test('a second concurrent call on one model is refused with BusyError, and the f
   t.is((b as PromiseRejectedResult).reason.name, 'BusyError')
 })
 
-test('fast paths (activation after max-pool) train to the same weights as the literal spec', async (t) => {
-  const { train } = await mnist()
-  const data = train.slice(0, 3200).toDevice('cpu')
-  const order = Uint32Array.from({ length: 3200 }, (_, i) => i)
-  const spec = { input: [1, 28, 28] as [number, number, number], classes: 10, layers: [
+// Fast paths: activation after max-pool, our CPU max-pooling kernel (values through gather),
+// and the first convolution as one matrix product. Each spec exercises a different geometry.
+const fastPathSpecs = {
+  seed: 'seed',
+  leakyTanh: { input: [1, 28, 28] as [number, number, number], classes: 10, layers: [
     { type: 'conv2d' as const, filters: 6, kernel: 3, padding: 1 }, { type: 'leakyRelu' as const, slope: 0.05 }, { type: 'maxPool2d' as const, kernel: 2 },
     { type: 'conv2d' as const, filters: 8, kernel: 3 }, { type: 'tanh' as const }, { type: 'maxPool2d' as const, kernel: 2 },
     { type: 'flatten' as const }, { type: 'linear' as const, units: 10 },
-  ] }
-  for (const model of ['seed', spec]) {
+  ] },
+  // A strided 5x5 first layer, an overlapping padded pool, a pool with nothing before it.
+  overlapping: { input: [1, 28, 28] as [number, number, number], classes: 10, layers: [
+    { type: 'conv2d' as const, filters: 4, kernel: 5, stride: 2, padding: 2 }, { type: 'relu' as const },
+    { type: 'maxPool2d' as const, kernel: 3, stride: 2, padding: 1 }, { type: 'maxPool2d' as const, kernel: 2, stride: 1 },
+    { type: 'flatten' as const }, { type: 'linear' as const, units: 10 },
+  ] },
+}
+
+for (const [name, model] of Object.entries(fastPathSpecs)) {
+  test(`fast paths train and evaluate like the literal spec (${name})`, async (t) => {
+    const { train } = await mnist()
+    const data = train.slice(0, 3200).toDevice('cpu')
+    const order = Uint32Array.from({ length: 3200 }, (_, i) => i)
     const fast = Model.create({ model, seed: 9, device: 'cpu', init: 'default' })
     const plain = Model.create({ model, seed: 9, device: 'cpu', init: 'default', fastPaths: false })
     const fastLosses = await fast.trainBatches(data, order, 64)
     const plainLosses = await plain.trainBatches(data, order, 64)
     t.true(relativeError(fastLosses, plainLosses) < 1e-5, `losses differ: ${relativeError(fastLosses, plainLosses)}`)
-    for (const name of fast.parameterNames()) {
-      const error = relativeError(fast.parameter(name).values, plain.parameter(name).values)
-      t.true(error < 1e-5, `${name} after 50 steps: relative error ${error}`)
+    for (const parameter of fast.parameterNames()) {
+      const error = relativeError(fast.parameter(parameter).values, plain.parameter(parameter).values)
+      t.true(error < 1e-5, `${parameter} after 50 steps: relative error ${error}`)
     }
-  }
-})
+    const [fastEval, plainEval] = [await fast.evaluate(data, { batchSize: 500 }), await plain.evaluate(data, { batchSize: 500 })]
+    t.true(Math.abs(fastEval.loss - plainEval.loss) <= 1e-5 * Math.abs(plainEval.loss), `loss ${fastEval.loss} vs ${plainEval.loss}`)
+    const differing = fastEval.predictions.filter((p, i) => p !== plainEval.predictions[i]).length
+    t.true(differing <= 1, `${differing} of 3200 predictions differ`)
+  })
+}

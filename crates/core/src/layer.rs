@@ -1,6 +1,6 @@
 //! A network built from a spec: its layers in order and its named parameters.
 use crate::error::{CoreError, Result};
-use crate::kernels::max_pool;
+use crate::kernels::{conv_gemm, max_pool};
 use crate::shape::{infer_shapes, window, Shape, Window};
 use crate::spec::{LayerSpec, ModelSpec};
 use tch::{Device, Kind, Tensor};
@@ -31,7 +31,15 @@ impl Layer {
     pub fn forward(&self, x: &Tensor, train: bool, fast: bool) -> Result<Tensor> {
         let y = match self {
             Layer::Conv2d { weight, bias, window } => {
-                x.f_conv2d(weight, Some(bias), window.stride, window.padding, [1, 1], 1)?
+                let product = if fast && conv_gemm::applies(x, weight) {
+                    conv_gemm::conv2d(x, weight, bias, window)?
+                } else {
+                    None
+                };
+                match product {
+                    Some(y) => y,
+                    None => x.f_conv2d(weight, Some(bias), window.stride, window.padding, [1, 1], 1)?,
+                }
             }
             Layer::MaxPool2d(w) if fast && max_pool::supports(x) => max_pool::max_pool2d(x, w)?,
             Layer::MaxPool2d(w) => x.f_max_pool2d(w.kernel, w.stride, w.padding, [1, 1], false)?,

@@ -64,6 +64,13 @@ pub fn supports(input: &Tensor) -> bool {
     input.device() == Device::Cpu && input.kind() == Kind::Float && input.dim() == 4
 }
 
+/// What a pooling pass writes: the chosen positions (for training, where `gather` takes the
+/// values and autograd the gradient) or only the values (evaluation).
+enum Output<'a> {
+    Indices(&'a mut [i64]),
+    Values(&'a mut [f32]),
+}
+
 /// libtorch's update rule: a larger value, or any NaN, takes the window. Written without
 /// branches (`|`, selects): with data-dependent branches the loop mispredicts constantly.
 #[inline(always)]
@@ -75,63 +82,74 @@ fn consider(best: &mut f32, at: &mut i64, value: f32, index: i64) {
 
 /// The index libtorch picks among a 2x2 window whose top-left element is at `top_left`.
 #[inline(always)]
-fn window_2x2(values: [f32; 4], top_left: i64, width: i64) -> (f32, i64) {
+fn argmax_2x2(values: [f32; 4], top_left: i64, width: i64) -> i64 {
     // Starting from -infinity, the first element always "wins" (an -infinity keeps both the
     // value and the first position), so start from it.
     let (mut best, mut at) = (values[0], top_left);
     consider(&mut best, &mut at, values[1], top_left + 1);
     consider(&mut best, &mut at, values[2], top_left + width);
     consider(&mut best, &mut at, values[3], top_left + width + 1);
-    (best, at)
+    at
 }
 
+/// The value at that index.
 #[inline(always)]
-fn pool_plane_2x2_body(input: &[f32], indices: &mut [i64], mut values: Option<&mut [f32]>, g: &Geometry) {
+fn max_2x2(values: [f32; 4]) -> f32 {
+    let mut best = values[0];
+    for value in &values[1..] {
+        best = if (*value > best) | value.is_nan() { *value } else { best };
+    }
+    best
+}
+
+/// Each output kind in a loop of its own: one output per loop, plain indexing, no branches is
+/// what LLVM vectorises (iterator chains here fell back to scalar code: 1.5 vs 0.2 ms for the
+/// indices of a [128, 8, 28, 28] input).
+#[inline(always)]
+fn pool_plane_2x2_body(input: &[f32], output: Output, g: &Geometry) {
     let (w, n) = (g.width, g.out_width);
-    for oh in 0..g.out_height {
-        let top = 2 * oh * w;
-        let bottom = top + w;
-        let row_top = input[top..top + 2 * n].chunks_exact(2);
-        let row_bottom = input[bottom..bottom + 2 * n].chunks_exact(2);
-        let out = &mut indices[oh * n..(oh + 1) * n];
-        let corner = |ow: usize| (top + 2 * ow) as i64;
-        match values.as_deref_mut() {
-            Some(values) => {
-                let out_values = &mut values[oh * n..(oh + 1) * n];
-                for (ow, ((t, b), (slot, value))) in
-                    row_top.zip(row_bottom).zip(out.iter_mut().zip(out_values.iter_mut())).enumerate()
-                {
-                    (*value, *slot) = window_2x2([t[0], t[1], b[0], b[1]], corner(ow), w as i64);
+    match output {
+        Output::Indices(indices) => {
+            for (oh, out) in indices.chunks_exact_mut(n).enumerate() {
+                let top = 2 * oh * w;
+                let (upper, lower) = (&input[top..top + 2 * n], &input[top + w..top + w + 2 * n]);
+                for (ow, slot) in out.iter_mut().enumerate() {
+                    let window = [upper[2 * ow], upper[2 * ow + 1], lower[2 * ow], lower[2 * ow + 1]];
+                    *slot = argmax_2x2(window, (top + 2 * ow) as i64, w as i64);
                 }
             }
-            None => {
-                for (ow, ((t, b), slot)) in row_top.zip(row_bottom).zip(out.iter_mut()).enumerate() {
-                    *slot = window_2x2([t[0], t[1], b[0], b[1]], corner(ow), w as i64).1;
+        }
+        Output::Values(values) => {
+            for (oh, out) in values.chunks_exact_mut(n).enumerate() {
+                let top = 2 * oh * w;
+                let (upper, lower) = (&input[top..top + 2 * n], &input[top + w..top + w + 2 * n]);
+                for (ow, slot) in out.iter_mut().enumerate() {
+                    *slot = max_2x2([upper[2 * ow], upper[2 * ow + 1], lower[2 * ow], lower[2 * ow + 1]]);
                 }
             }
         }
     }
 }
 
-/// The same loop compiled for AVX2, which every CPU libtorch's fast kernels need has.
+/// The same loops compiled for AVX2, which every CPU libtorch's fast kernels need has.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
-unsafe fn pool_plane_2x2_avx2(input: &[f32], indices: &mut [i64], values: Option<&mut [f32]>, g: &Geometry) {
-    pool_plane_2x2_body(input, indices, values, g)
+unsafe fn pool_plane_2x2_avx2(input: &[f32], output: Output, g: &Geometry) {
+    pool_plane_2x2_body(input, output, g)
 }
 
-fn pool_plane_2x2(input: &[f32], indices: &mut [i64], values: Option<&mut [f32]>, g: &Geometry) {
+fn pool_plane_2x2(input: &[f32], output: Output, g: &Geometry) {
     #[cfg(target_arch = "x86_64")]
     if std::arch::is_x86_feature_detected!("avx2") {
         // SAFETY: the CPU has AVX2 (checked just above).
-        return unsafe { pool_plane_2x2_avx2(input, indices, values, g) };
+        return unsafe { pool_plane_2x2_avx2(input, output, g) };
     }
-    pool_plane_2x2_body(input, indices, values, g)
+    pool_plane_2x2_body(input, output, g)
 }
 
-fn pool_plane(input: &[f32], indices: &mut [i64], mut values: Option<&mut [f32]>, g: &Geometry) {
+/// Any window: clipped at the borders (padding is never chosen), possibly overlapping.
+fn pool_plane(input: &[f32], mut output: Output, g: &Geometry) {
     for oh in 0..g.out_height {
-        // The window clipped to the image: padding is never chosen.
         let h0 = (oh * g.stride[0]) as isize - g.padding[0] as isize;
         let h_end = ((h0 + g.kernel[0] as isize).min(g.height as isize)) as usize;
         let h_start = h0.max(0) as usize;
@@ -148,48 +166,67 @@ fn pool_plane(input: &[f32], indices: &mut [i64], mut values: Option<&mut [f32]>
                 }
             }
             let o = oh * g.out_width + ow;
-            indices[o] = at;
-            if let Some(values) = values.as_deref_mut() {
-                values[o] = best;
+            match &mut output {
+                Output::Indices(indices) => indices[o] = at,
+                Output::Values(values) => values[o] = best,
             }
         }
     }
 }
 
-/// Pools `planes` planes of `g` from `input` into `indices` (and `values`), split over the team.
-fn pool_planes(input: &Tensor, indices: &Tensor, values: Option<&Tensor>, planes: usize, g: Geometry) -> Result<()> {
+/// Where the planes of a [N, C, H, W] tensor start, in elements: rows and columns must be
+/// dense (as in NCHW, or the CNHW view that `conv_gemm` returns), N and C may be strided.
+#[derive(Debug, Clone, Copy)]
+struct PlaneLayout {
+    channels: usize,
+    batch_stride: usize,
+    channel_stride: usize,
+}
+
+impl PlaneLayout {
+    fn of(input: &Tensor) -> Option<PlaneLayout> {
+        let (size, stride) = (input.size(), input.stride());
+        let dense_rows = stride[3] == 1 && (size[2] == 1 || stride[2] == size[3]);
+        (dense_rows && stride[0] >= 0 && stride[1] >= 0).then_some(PlaneLayout {
+            channels: size[1] as usize,
+            batch_stride: stride[0] as usize,
+            channel_stride: stride[1] as usize,
+        })
+    }
+
+    fn offset(&self, plane: usize) -> usize {
+        (plane / self.channels) * self.batch_stride + (plane % self.channels) * self.channel_stride
+    }
+}
+
+/// Pools `planes` planes of `g` from `input` into `output`, a contiguous Int64 tensor of
+/// indices when `indices` is true, else a Float tensor of values; split over the team.
+fn pool_planes(input: &Tensor, output: &Tensor, indices: bool, planes: usize, g: Geometry) -> Result<()> {
+    let layout = PlaneLayout::of(input).expect("callers pass tensors with dense rows");
     // Addresses as integers so the closure may be shared between threads; each member writes
     // only its own planes.
-    let input_at = input.data_ptr() as usize;
-    let indices_at = indices.data_ptr() as usize;
-    let values_at = values.map(|v| v.data_ptr() as usize);
+    let (input_at, output_at) = (input.data_ptr() as usize, output.data_ptr() as usize);
     let plain = g.is_plain_2x2();
     let threads = if planes * g.plane_out() < PARALLEL_THRESHOLD { 1 } else { planes };
     let ok = openmp::parallel(threads, &|member, members| {
-        let range = openmp::share(planes, member, members);
-        if range.is_empty() {
-            return;
-        }
-        let (first, count) = (range.start, range.len());
-        // SAFETY: the tensors are contiguous, of `planes` planes each, alive for this call,
-        // and the ranges of different members do not overlap.
-        let input = unsafe {
-            std::slice::from_raw_parts((input_at as *const f32).add(first * g.plane_in()), count * g.plane_in())
-        };
-        let indices = unsafe {
-            std::slice::from_raw_parts_mut((indices_at as *mut i64).add(first * g.plane_out()), count * g.plane_out())
-        };
-        let mut values = values_at.map(|at| unsafe {
-            std::slice::from_raw_parts_mut((at as *mut f32).add(first * g.plane_out()), count * g.plane_out())
-        });
-        for plane in 0..count {
-            let source = &input[plane * g.plane_in()..(plane + 1) * g.plane_in()];
-            let target = &mut indices[plane * g.plane_out()..(plane + 1) * g.plane_out()];
-            let out = values.as_deref_mut().map(|v| &mut v[plane * g.plane_out()..(plane + 1) * g.plane_out()]);
+        for plane in openmp::share(planes, member, members) {
+            let out = plane * g.plane_out();
+            // SAFETY: the tensors are alive for this call, each plane lies inside its tensor
+            // (`layout` comes from its strides), and members pool disjoint planes.
+            let (source, target) = unsafe {
+                let source =
+                    std::slice::from_raw_parts((input_at as *const f32).add(layout.offset(plane)), g.plane_in());
+                let target = if indices {
+                    Output::Indices(std::slice::from_raw_parts_mut((output_at as *mut i64).add(out), g.plane_out()))
+                } else {
+                    Output::Values(std::slice::from_raw_parts_mut((output_at as *mut f32).add(out), g.plane_out()))
+                };
+                (source, target)
+            };
             if plain {
-                pool_plane_2x2(source, target, out, &g);
+                pool_plane_2x2(source, target, &g);
             } else {
-                pool_plane(source, target, out, &g);
+                pool_plane(source, target, &g);
             }
         }
     });
@@ -208,18 +245,17 @@ pub fn max_pool2d(input: &Tensor, window: &Window) -> Result<Tensor> {
         // Let libtorch phrase the error for an input smaller than the window.
         return Ok(input.f_max_pool2d(window.kernel, window.stride, window.padding, [1, 1], false)?);
     };
-    let contiguous = input.f_contiguous()?;
-    let detached = contiguous.f_detach()?;
+    let input = if PlaneLayout::of(input).is_some() { input.shallow_clone() } else { input.f_contiguous()? };
     let out_shape = [n, c, g.out_height as i64, g.out_width as i64];
-    let indices = Tensor::f_empty(out_shape, (Kind::Int64, Device::Cpu))?;
     let planes = (n * c) as usize;
     if input.requires_grad() {
-        pool_planes(&detached, &indices, None, planes, g)?;
-        let flat = contiguous.f_view([n, c, h * w])?;
+        let indices = Tensor::f_empty(out_shape, (Kind::Int64, Device::Cpu))?;
+        pool_planes(&input, &indices, true, planes, g)?;
+        let flat = input.f_view([n, c, h * w])?;
         Ok(flat.f_gather(2, &indices.f_view([n, c, -1])?, false)?.f_view(out_shape)?)
     } else {
         let values = Tensor::f_empty(out_shape, (Kind::Float, Device::Cpu))?;
-        pool_planes(&detached, &indices, Some(&values), planes, g)?;
+        pool_planes(&input, &values, false, planes, g)?;
         Ok(values)
     }
 }
@@ -230,6 +266,11 @@ mod tests {
 
     fn window(kernel: i64, stride: i64, padding: i64) -> Window {
         Window { kernel: [kernel; 2], stride: [stride; 2], padding: [padding; 2] }
+    }
+
+    /// Equal element by element, a NaN matching a NaN.
+    fn same_values(a: &Tensor, b: &Tensor) -> bool {
+        a.isnan().logical_and(&b.isnan()).logical_or(&a.eq_tensor(b)).all().int64_value(&[]) == 1
     }
 
     /// Values with many ties (few distinct levels), NaNs and infinities.
@@ -256,11 +297,13 @@ mod tests {
                 x.max_pool2d_with_indices(win.kernel, win.stride, win.padding, [1, 1], false);
             let g = Geometry::new(shape[2], shape[3], &win).unwrap();
             let indices = Tensor::empty(expected.size(), (Kind::Int64, Device::Cpu));
-            pool_planes(&x, &indices, None, (shape[0] * shape[1]) as usize, g).unwrap();
+            pool_planes(&x, &indices, true, (shape[0] * shape[1]) as usize, g).unwrap();
             assert!(indices.equal(&expected_indices), "indices differ for {shape:?} {win:?}");
             let values = max_pool2d(&x, &win).unwrap();
-            let same = values.isnan().logical_and(&expected.isnan()).logical_or(&values.eq_tensor(&expected));
-            assert!(same.all().int64_value(&[]) == 1, "values differ for {shape:?} {win:?}");
+            assert!(same_values(&values, &expected), "values differ for {shape:?} {win:?}");
+            // The layout `conv_gemm` produces: channels outermost in memory.
+            let channels_outer = x.permute([1, 0, 2, 3]).contiguous().permute([1, 0, 2, 3]);
+            assert!(same_values(&max_pool2d(&channels_outer, &win).unwrap(), &expected), "CNHW input differs");
         }
     }
 

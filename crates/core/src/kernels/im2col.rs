@@ -1,0 +1,143 @@
+//! im2col with the batch folded into the columns: [N, C, H, W] -> [C*kh*kw, N*OH*OW], so that
+//! a convolution becomes one matrix product (see `conv_gemm`).
+use crate::error::{CoreError, Result};
+use crate::openmp;
+use crate::shape::Window;
+use tch::{Device, Kind, Tensor};
+
+#[derive(Debug, Clone, Copy)]
+struct Geometry {
+    channels: usize,
+    height: usize,
+    width: usize,
+    out_height: usize,
+    out_width: usize,
+    kernel: [usize; 2],
+    stride: [usize; 2],
+    padding: [usize; 2],
+}
+
+impl Geometry {
+    fn rows(&self) -> usize {
+        self.channels * self.kernel[0] * self.kernel[1]
+    }
+
+    fn plane_out(&self) -> usize {
+        self.out_height * self.out_width
+    }
+
+    /// The output columns `ow` whose input column `ow * stride + j - padding` is inside the image.
+    fn valid_columns(&self, j: usize) -> std::ops::Range<usize> {
+        let (s, p) = (self.stride[1], self.padding[1]);
+        let first = p.saturating_sub(j).div_ceil(s);
+        let end = if self.width + p > j { ((self.width + p - j - 1) / s + 1).min(self.out_width) } else { 0 };
+        first..end.max(first)
+    }
+}
+
+/// Writes the columns of example `n` (its L columns in each of the K rows).
+///
+/// # Safety
+/// `columns` points to a live [K, batch * L] float buffer, and no other thread touches
+/// example `n`'s columns meanwhile.
+unsafe fn unfold_example(input: &[f32], columns: *mut f32, n: usize, batch: usize, g: &Geometry) {
+    let plane_in = g.height * g.width;
+    let l = g.plane_out();
+    for ci in 0..g.channels {
+        let image = &input[ci * plane_in..(ci + 1) * plane_in];
+        for i in 0..g.kernel[0] {
+            for j in 0..g.kernel[1] {
+                let row = (ci * g.kernel[0] + i) * g.kernel[1] + j;
+                let out = std::slice::from_raw_parts_mut(columns.add(row * batch * l + n * l), l);
+                let valid = g.valid_columns(j);
+                for oh in 0..g.out_height {
+                    let target = &mut out[oh * g.out_width..(oh + 1) * g.out_width];
+                    let ih = (oh * g.stride[0] + i) as isize - g.padding[0] as isize;
+                    if ih < 0 || ih as usize >= g.height || valid.is_empty() {
+                        target.fill(0.0);
+                        continue;
+                    }
+                    let source = &image[ih as usize * g.width..(ih as usize + 1) * g.width];
+                    target[..valid.start].fill(0.0);
+                    target[valid.end..].fill(0.0);
+                    let iw0 = valid.start * g.stride[1] + j - g.padding[1];
+                    if g.stride[1] == 1 {
+                        target[valid.clone()].copy_from_slice(&source[iw0..iw0 + valid.len()]);
+                    } else {
+                        for (k, slot) in target[valid.clone()].iter_mut().enumerate() {
+                            *slot = source[iw0 + k * g.stride[1]];
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The columns of a contiguous [N, C, H, W] float CPU tensor for a window `window` (a kernel,
+/// stride and zero padding); `None` when the window does not fit the image.
+pub fn im2col(input: &Tensor, window: &Window) -> Result<Option<Tensor>> {
+    let [batch, channels, height, width] = input.size()[..] else {
+        return Ok(None);
+    };
+    let out =
+        |size: i64, axis: usize| (size + 2 * window.padding[axis] - window.kernel[axis]) / window.stride[axis] + 1;
+    let (out_height, out_width) = (out(height, 0), out(width, 1));
+    if out_height < 1 || out_width < 1 || window.padding.iter().any(|p| *p < 0) {
+        return Ok(None);
+    }
+    let cast = |pair: [i64; 2]| [pair[0] as usize, pair[1] as usize];
+    let g = Geometry {
+        channels: channels as usize,
+        height: height as usize,
+        width: width as usize,
+        out_height: out_height as usize,
+        out_width: out_width as usize,
+        kernel: cast(window.kernel),
+        stride: cast(window.stride),
+        padding: cast(window.padding),
+    };
+    let input = input.f_contiguous()?;
+    let batch = batch as usize;
+    let columns = Tensor::f_empty([g.rows() as i64, (batch * g.plane_out()) as i64], (Kind::Float, Device::Cpu))?;
+    let (input_at, columns_at) = (input.data_ptr() as usize, columns.data_ptr() as usize);
+    let example_in = g.channels * g.height * g.width;
+    let ok = openmp::parallel(batch, &|member, members| {
+        // SAFETY: both tensors are contiguous and alive for this call; each member writes the
+        // columns of its own examples only.
+        let input = unsafe { std::slice::from_raw_parts(input_at as *const f32, batch * example_in) };
+        for n in openmp::share(batch, member, members) {
+            let example = &input[n * example_in..(n + 1) * example_in];
+            unsafe { unfold_example(example, columns_at as *mut f32, n, batch, &g) };
+        }
+    });
+    if !ok {
+        return Err(CoreError::Torch(tch::TchError::Torch("the im2col kernel failed on a worker thread".into())));
+    }
+    Ok(Some(columns))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn columns_equal_libtorch_unfold_for_strides_and_paddings() {
+        let window = |kernel: [i64; 2], stride: [i64; 2], padding: [i64; 2]| Window { kernel, stride, padding };
+        let cases = [
+            ([3, 1, 28, 28], window([3, 3], [1, 1], [1, 1])),
+            ([2, 2, 9, 7], window([3, 3], [2, 2], [1, 1])),
+            ([2, 3, 8, 10], window([5, 3], [1, 2], [2, 0])),
+            ([1, 1, 4, 4], window([3, 3], [1, 1], [0, 0])),
+            ([2, 1, 5, 5], window([2, 2], [3, 3], [1, 1])),
+        ];
+        for (shape, window) in cases {
+            let x = Tensor::randn(shape, (Kind::Float, Device::Cpu));
+            let Window { kernel, stride, padding } = window;
+            let ours = im2col(&x, &window).unwrap().unwrap();
+            // libtorch: [N, K, L] -> [K, N*L]
+            let expected = x.im2col(kernel, [1, 1], padding, stride).permute([1, 0, 2]).reshape([ours.size()[0], -1]);
+            assert!(ours.equal(&expected), "columns differ for {shape:?} k{kernel:?} s{stride:?} p{padding:?}");
+        }
+    }
+}
