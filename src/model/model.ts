@@ -169,9 +169,9 @@ export class Model {
     }
   }
 
-  /** Mean loss, accuracy and predictions over a dataset, without autograd. */
+  /** Mean loss, accuracy and predictions over a dataset, without autograd (batches of 256 by default). */
   async evaluate(data: DeviceDataset, options: { batchSize?: number } = {}): Promise<Evaluation> {
-    const batchSize = checkBatchSize('evaluate()', options.batchSize ?? 1000)
+    const batchSize = checkBatchSize('evaluate()', options.batchSize ?? 256)
     const result = await this.exclusive('evaluate()', () => this.handle.evaluate(data.handle, batchSize))
     return {
       loss: result.lossSum / result.count,

@@ -67,6 +67,7 @@ pub fn supports(input: &Tensor) -> bool {
 /// What a pooling pass writes: the chosen positions (for training, where `gather` takes the
 /// values and autograd the gradient) or only the values (evaluation).
 enum Output<'a> {
+    /// Positions within the plane, as libtorch's `max_pool2d_with_indices` gives them.
     Indices(&'a mut [i64]),
     Values(&'a mut [f32]),
 }
@@ -174,35 +175,50 @@ fn pool_plane(input: &[f32], mut output: Output, g: &Geometry) {
     }
 }
 
-/// Where the planes of a [N, C, H, W] tensor start, in elements: rows and columns must be
-/// dense (as in NCHW, or the CNHW view that `conv_gemm` returns), N and C may be strided.
+/// How the planes of a [N, C, H, W] tensor lie in memory. Rows and columns must be dense;
+/// N and C are taken in memory order (outer, inner): NCHW, or channels outermost as in the
+/// output of `conv_gemm`. The kernel visits and writes planes in that order, so its output and
+/// the `gather` over the input keep the input's layout, and autograd hands the gradient back
+/// in it too (an NCHW gradient for the channels-outer output of `conv_gemm` cost a 3 MB copy
+/// per step to lay out again for its matrix product).
 #[derive(Debug, Clone, Copy)]
 struct PlaneLayout {
-    channels: usize,
-    batch_stride: usize,
-    channel_stride: usize,
+    /// The dimension (0 = N, 1 = C) that is outer in memory.
+    outer: usize,
+    sizes: [usize; 2],
+    strides: [usize; 2],
 }
 
 impl PlaneLayout {
+    /// `None` unless the tensor covers its memory densely in (outer, inner, H, W) order.
     fn of(input: &Tensor) -> Option<PlaneLayout> {
         let (size, stride) = (input.size(), input.stride());
-        let dense_rows = stride[3] == 1 && (size[2] == 1 || stride[2] == size[3]);
-        (dense_rows && stride[0] >= 0 && stride[1] >= 0).then_some(PlaneLayout {
-            channels: size[1] as usize,
-            batch_stride: stride[0] as usize,
-            channel_stride: stride[1] as usize,
+        let outer = if stride[1] > stride[0] { 1 } else { 0 };
+        let order = [outer as i64, 1 - outer as i64, 2, 3];
+        let dense = input.f_permute(order).ok()?.is_contiguous();
+        let (o, i) = (outer, 1 - outer);
+        dense.then_some(PlaneLayout {
+            outer,
+            sizes: [size[o] as usize, size[i] as usize],
+            strides: [stride[o] as usize, stride[i] as usize],
         })
     }
 
-    fn offset(&self, plane: usize) -> usize {
-        (plane / self.channels) * self.batch_stride + (plane % self.channels) * self.channel_stride
+    /// The permutation from [N, C, H, W] to memory order (its own inverse).
+    fn order(&self) -> [i64; 4] {
+        [self.outer as i64, 1 - self.outer as i64, 2, 3]
+    }
+
+    /// Where plane `q` (counted in memory order) starts, in elements.
+    fn offset(&self, q: usize) -> usize {
+        (q / self.sizes[1]) * self.strides[0] + (q % self.sizes[1]) * self.strides[1]
     }
 }
 
-/// Pools `planes` planes of `g` from `input` into `output`, a contiguous Int64 tensor of
-/// indices when `indices` is true, else a Float tensor of values; split over the team.
-fn pool_planes(input: &Tensor, output: &Tensor, indices: bool, planes: usize, g: Geometry) -> Result<()> {
-    let layout = PlaneLayout::of(input).expect("callers pass tensors with dense rows");
+/// Pools every plane of `input` (laid out as `layout` says) into `output`: contiguous, its
+/// planes in the same order, Int64 positions within the plane or Float values (`indices`).
+fn pool_planes(input: &Tensor, output: &Tensor, indices: bool, layout: PlaneLayout, g: Geometry) -> Result<()> {
+    let planes = layout.sizes[0] * layout.sizes[1];
     // Addresses as integers so the closure may be shared between threads; each member writes
     // only its own planes.
     let (input_at, output_at) = (input.data_ptr() as usize, output.data_ptr() as usize);
@@ -237,27 +253,36 @@ fn pool_planes(input: &Tensor, output: &Tensor, indices: bool, planes: usize, g:
     }
 }
 
-/// Max-pools a [N, C, H, W] float CPU tensor. Returns the pooled tensor: through `gather` (so
-/// autograd differentiates it) when `input` requires grad, else the kernel's own values.
+/// Max-pools a [N, C, H, W] float CPU tensor. Returns the pooled tensor, in the input's plane
+/// order: through `gather` (so autograd differentiates it) when `input` requires grad, else
+/// the kernel's own values.
 pub fn max_pool2d(input: &Tensor, window: &Window) -> Result<Tensor> {
-    let [n, c, h, w] = input.size()[..] else { unreachable!("supports() admits 4-D tensors only") };
+    let [_, _, h, w] = input.size()[..] else { unreachable!("supports() admits 4-D tensors only") };
     let Some(g) = Geometry::new(h, w, window) else {
         // Let libtorch phrase the error for an input smaller than the window.
         return Ok(input.f_max_pool2d(window.kernel, window.stride, window.padding, [1, 1], false)?);
     };
-    let input = if PlaneLayout::of(input).is_some() { input.shallow_clone() } else { input.f_contiguous()? };
-    let out_shape = [n, c, g.out_height as i64, g.out_width as i64];
-    let planes = (n * c) as usize;
-    if input.requires_grad() {
-        let indices = Tensor::f_empty(out_shape, (Kind::Int64, Device::Cpu))?;
-        pool_planes(&input, &indices, true, planes, g)?;
-        let flat = input.f_view([n, c, h * w])?;
-        Ok(flat.f_gather(2, &indices.f_view([n, c, -1])?, false)?.f_view(out_shape)?)
+    let (input, layout) = match PlaneLayout::of(input) {
+        Some(layout) => (input.shallow_clone(), layout),
+        None => {
+            let dense = input.f_contiguous()?;
+            let layout = PlaneLayout::of(&dense).expect("a contiguous tensor is dense");
+            (dense, layout)
+        }
+    };
+    let [outer, inner] = layout.sizes.map(|s| s as i64);
+    let shape = [outer, inner, g.out_height as i64, g.out_width as i64];
+    let pooled = if input.requires_grad() {
+        let indices = Tensor::f_empty(shape, (Kind::Int64, Device::Cpu))?;
+        pool_planes(&input, &indices, true, layout, g)?;
+        let planes = input.f_permute(layout.order())?.f_view([outer, inner, h * w])?;
+        planes.f_gather(2, &indices.f_view([outer, inner, -1])?, false)?.f_view(shape)?
     } else {
-        let values = Tensor::f_empty(out_shape, (Kind::Float, Device::Cpu))?;
-        pool_planes(&input, &values, false, planes, g)?;
-        Ok(values)
-    }
+        let values = Tensor::f_empty(shape, (Kind::Float, Device::Cpu))?;
+        pool_planes(&input, &values, false, layout, g)?;
+        values
+    };
+    Ok(pooled.f_permute(layout.order())?)
 }
 
 #[cfg(test)]
@@ -297,7 +322,7 @@ mod tests {
                 x.max_pool2d_with_indices(win.kernel, win.stride, win.padding, [1, 1], false);
             let g = Geometry::new(shape[2], shape[3], &win).unwrap();
             let indices = Tensor::empty(expected.size(), (Kind::Int64, Device::Cpu));
-            pool_planes(&x, &indices, true, (shape[0] * shape[1]) as usize, g).unwrap();
+            pool_planes(&x, &indices, true, PlaneLayout::of(&x).unwrap(), g).unwrap();
             assert!(indices.equal(&expected_indices), "indices differ for {shape:?} {win:?}");
             let values = max_pool2d(&x, &win).unwrap();
             assert!(same_values(&values, &expected), "values differ for {shape:?} {win:?}");
@@ -307,27 +332,53 @@ mod tests {
         }
     }
 
+    /// How the input tensor sits in memory: its layouts lead to different code paths.
+    #[derive(Debug, Clone, Copy)]
+    enum Layout {
+        Nchw,
+        /// Channels outermost, as `conv_gemm` returns its output.
+        Cnhw,
+        /// A column slice of a wider tensor: rows are not dense, so the kernel copies first.
+        Sliced,
+    }
+
     #[test]
-    fn gradients_through_gather_equal_max_pooling_backward() {
-        for (shape, win) in [([4, 3, 12, 12], window(2, 2, 0)), ([2, 3, 9, 7], window(3, 2, 1))] {
-            let data = Tensor::randn(shape, (Kind::Float, Device::Cpu));
-            let upstream = Tensor::randn(
-                data.max_pool2d(win.kernel, win.stride, win.padding, [1, 1], false).size(),
-                (Kind::Float, Device::Cpu),
-            );
-            let grads = |fast: bool| {
-                let x = data.copy().set_requires_grad(true);
-                let y = if fast {
-                    max_pool2d(&x, &win).unwrap()
-                } else {
-                    x.max_pool2d(win.kernel, win.stride, win.padding, [1, 1], false)
+    fn gradients_through_gather_equal_max_pooling_backward_in_every_layout() {
+        for layout in [Layout::Nchw, Layout::Cnhw, Layout::Sliced] {
+            for (shape, win) in [([4, 3, 12, 12], window(2, 2, 0)), ([2, 3, 9, 7], window(3, 2, 1))] {
+                let data = Tensor::randn(shape, (Kind::Float, Device::Cpu));
+                let upstream = Tensor::randn(
+                    data.max_pool2d(win.kernel, win.stride, win.padding, [1, 1], false).size(),
+                    (Kind::Float, Device::Cpu),
+                );
+                let grads = |fast: bool| {
+                    // `leaf` holds the gradient; `x` is the [N, C, H, W] view of it we pool.
+                    let (leaf, x) = match layout {
+                        Layout::Nchw => {
+                            let leaf = data.copy().set_requires_grad(true);
+                            (leaf.shallow_clone(), leaf)
+                        }
+                        Layout::Cnhw => {
+                            let leaf = data.permute([1, 0, 2, 3]).contiguous().set_requires_grad(true);
+                            (leaf.shallow_clone(), leaf.permute([1, 0, 2, 3]))
+                        }
+                        Layout::Sliced => {
+                            let wide = Tensor::cat(&[&data, &data], 3).set_requires_grad(true);
+                            (wide.shallow_clone(), wide.narrow(3, 0, shape[3]))
+                        }
+                    };
+                    let y = if fast {
+                        max_pool2d(&x, &win).unwrap()
+                    } else {
+                        x.max_pool2d(win.kernel, win.stride, win.padding, [1, 1], false)
+                    };
+                    (y * &upstream).sum(Kind::Float).backward();
+                    leaf.grad()
                 };
-                (y * &upstream).sum(Kind::Float).backward();
-                x.grad()
-            };
-            let (fast, plain) = (grads(true), grads(false));
-            let error = (&fast - &plain).abs().max().double_value(&[]);
-            assert!(error < 1e-6, "gradients differ by {error} for {shape:?} {win:?}");
+                let (fast, plain) = (grads(true), grads(false));
+                let error = (&fast - &plain).abs().max().double_value(&[]);
+                assert!(error < 1e-6, "gradients differ by {error} for {layout:?} {shape:?} {win:?}");
+            }
         }
     }
 }
