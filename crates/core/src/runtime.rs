@@ -57,6 +57,8 @@ fn load_cuda_library() -> CudaLibrary {
 /// Keeps freed tensor memory in the process instead of handing it back to the kernel after
 /// every step: with glibc's default thresholds each training step of the seed net took ~1,500
 /// fresh page faults (zeroed pages) for its activations.
+///
+/// With memory kept, what stays alive between batches matters: see `Model::evaluate`.
 pub fn tune_allocator() {
     unsafe {
         libc::mallopt(libc::M_MMAP_THRESHOLD, 32 << 20);

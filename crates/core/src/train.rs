@@ -69,20 +69,23 @@ impl Model {
         let indices: Vec<i64> = order.iter().map(|i| i64::from(*i)).collect();
         let indices = Tensor::f_from_slice(&indices)?.f_to_device(self.device)?;
         let total = indices.size()[0];
-        let mut losses = Vec::with_capacity(((total + batch_size - 1) / batch_size) as usize);
+        // Losses are written in place into one tensor, for the reason given in `evaluate`.
+        let losses = Tensor::f_empty([batches], (Kind::Float, self.device))?;
         let mut start = 0;
         while start < total {
+            let batch_index = start / batch_size;
             if let Some(rates) = learning_rates {
-                self.optimizer.set_learning_rate(rates[(start / batch_size) as usize])?;
+                self.optimizer.set_learning_rate(rates[batch_index as usize])?;
             }
             let length = batch_size.min(total - start);
             let batch = indices.f_narrow(0, start, length)?;
             let images = data.images.f_index_select(0, &batch)?;
             let labels = data.labels.f_index_select(0, &batch)?;
-            losses.push(self.train_batch(&images, &labels)?);
+            let loss = self.train_batch(&images, &labels)?;
+            losses.f_narrow(0, batch_index, 1)?.f_copy_(&loss.f_view([1])?)?;
             start += length;
         }
-        host_values::<f32>(&Tensor::f_stack(&losses, 0)?)
+        host_values::<f32>(&losses)
     }
 
     pub(crate) fn check_dataset(&self, context: &str, data: &DeviceDataset) -> Result<()> {

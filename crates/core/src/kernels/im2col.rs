@@ -1,37 +1,30 @@
 //! im2col with the batch folded into the columns: [N, C, H, W] -> [C*kh*kw, N*OH*OW], so that
 //! a convolution becomes one matrix product (see `conv_gemm`).
+use super::geometry::PlaneGeometry;
 use crate::error::{CoreError, Result};
 use crate::openmp;
 use crate::shape::Window;
 use tch::{Device, Kind, Tensor};
 
+/// A plane's window geometry and the number of input channels.
 #[derive(Debug, Clone, Copy)]
 struct Geometry {
     channels: usize,
-    height: usize,
-    width: usize,
-    out_height: usize,
-    out_width: usize,
-    kernel: [usize; 2],
-    stride: [usize; 2],
-    padding: [usize; 2],
+    plane: PlaneGeometry,
+}
+
+impl std::ops::Deref for Geometry {
+    type Target = PlaneGeometry;
+
+    fn deref(&self) -> &PlaneGeometry {
+        &self.plane
+    }
 }
 
 impl Geometry {
+    /// K: one row of columns per input channel and kernel position.
     fn rows(&self) -> usize {
         self.channels * self.kernel[0] * self.kernel[1]
-    }
-
-    fn plane_out(&self) -> usize {
-        self.out_height * self.out_width
-    }
-
-    /// The output columns `ow` whose input column `ow * stride + j - padding` is inside the image.
-    fn valid_columns(&self, j: usize) -> std::ops::Range<usize> {
-        let (s, p) = (self.stride[1], self.padding[1]);
-        let first = p.saturating_sub(j).div_ceil(s);
-        let end = if self.width + p > j { ((self.width + p - j - 1) / s + 1).min(self.out_width) } else { 0 };
-        first..end.max(first)
     }
 }
 
@@ -117,23 +110,10 @@ pub fn im2col(input: &Tensor, window: &Window) -> Result<Option<Tensor>> {
     let [batch, channels, height, width] = input.size()[..] else {
         return Ok(None);
     };
-    let out =
-        |size: i64, axis: usize| (size + 2 * window.padding[axis] - window.kernel[axis]) / window.stride[axis] + 1;
-    let (out_height, out_width) = (out(height, 0), out(width, 1));
-    if out_height < 1 || out_width < 1 || window.padding.iter().any(|p| *p < 0) {
+    let Some(plane) = PlaneGeometry::new(height, width, window) else {
         return Ok(None);
-    }
-    let cast = |pair: [i64; 2]| [pair[0] as usize, pair[1] as usize];
-    let g = Geometry {
-        channels: channels as usize,
-        height: height as usize,
-        width: width as usize,
-        out_height: out_height as usize,
-        out_width: out_width as usize,
-        kernel: cast(window.kernel),
-        stride: cast(window.stride),
-        padding: cast(window.padding),
     };
+    let g = Geometry { channels: channels as usize, plane };
     let input = input.f_contiguous()?;
     let batch = batch as usize;
     let columns = Tensor::f_empty([g.rows() as i64, (batch * g.plane_out()) as i64], (Kind::Float, Device::Cpu))?;

@@ -7,6 +7,7 @@
 //! winning) per window; the values are then taken with `gather`, whose autograd backward
 //! scatters the gradient to those positions, which is what max-pooling's backward does. So
 //! forward values are bit-identical, and gradients too wherever windows do not overlap.
+use super::geometry::PlaneGeometry;
 use crate::error::{CoreError, Result};
 use crate::openmp;
 use crate::shape::Window;
@@ -15,45 +16,9 @@ use tch::{Device, Kind, Tensor};
 /// Output elements below which forking threads costs more than it saves.
 const PARALLEL_THRESHOLD: usize = 32 * 1024;
 
-#[derive(Debug, Clone, Copy)]
-struct Geometry {
-    height: usize,
-    width: usize,
-    out_height: usize,
-    out_width: usize,
-    kernel: [usize; 2],
-    stride: [usize; 2],
-    padding: [usize; 2],
-}
+type Geometry = PlaneGeometry;
 
-impl Geometry {
-    fn new(height: i64, width: i64, window: &Window) -> Option<Geometry> {
-        let out =
-            |size: i64, axis: usize| (size + 2 * window.padding[axis] - window.kernel[axis]) / window.stride[axis] + 1;
-        let (out_height, out_width) = (out(height, 0), out(width, 1));
-        if out_height < 1 || out_width < 1 {
-            return None;
-        }
-        let cast = |pair: [i64; 2]| [pair[0] as usize, pair[1] as usize];
-        Some(Geometry {
-            height: height as usize,
-            width: width as usize,
-            out_height: out_height as usize,
-            out_width: out_width as usize,
-            kernel: cast(window.kernel),
-            stride: cast(window.stride),
-            padding: cast(window.padding),
-        })
-    }
-
-    fn plane_in(&self) -> usize {
-        self.height * self.width
-    }
-
-    fn plane_out(&self) -> usize {
-        self.out_height * self.out_width
-    }
-
+impl PlaneGeometry {
     fn is_plain_2x2(&self) -> bool {
         self.kernel == [2, 2] && self.stride == [2, 2] && self.padding == [0, 0]
     }
