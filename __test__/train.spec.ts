@@ -46,7 +46,7 @@ test('callbacks see every batch; the last partial batch is kept unless dropLast'
       onEpochBegin: (epoch) => void events.push(`epoch ${epoch}`),
       onBatchEnd: (batch) => void batches.push(batch),
       onEpochEnd: (end) => void events.push(`end ${end.epoch}`),
-      onTrainEnd: (history) => void events.push(`done ${history.epochs.length}`),
+      onTrainEnd: (result) => void events.push(`done ${result.history.epochs.length}`),
     },
   })
   t.deepEqual(events, ['begin 8', 'epoch 1', 'end 1', 'epoch 2', 'end 2', 'done 2'])
@@ -78,8 +78,9 @@ test('an aborted run rejects with TrainingAbortedError and keeps a loadable chec
   )
   t.is(error!.history.epochs.length, 1)
   t.is(error!.checkpoint, join(out, 'checkpoint'))
-  const progress = JSON.parse(await readFile(join(out, 'checkpoint', 'progress.json'), 'utf8'))
-  t.deepEqual(progress, { epoch: 2, batch: 4, complete: false })
+  const training = JSON.parse(await readFile(join(out, 'checkpoint', 'training.json'), 'utf8'))
+  t.like(training.loop, { epoch: 2, batch: 4, epochDone: false, step: 16 + 4 })
+  t.is(training.loop.epochLosses.length, 4)
   const restored = await Model.load(join(out, 'checkpoint'), { device: 'cpu' })
   t.deepEqual(restored.parameterNames(), ['conv_1.weight', 'conv_1.bias', 'conv_2.weight', 'conv_2.bias', 'linear_1.weight', 'linear_1.bias'])
   t.true(existsSync(join(out, 'history.json')))

@@ -1,10 +1,8 @@
 // How `convtorch train` reports: the seed's log lines, or one JSON object per event.
-import type { Callbacks, TrainBegin } from '../training/callbacks'
+import type { Callback, TrainBegin } from '../training/callbacks'
 import type { TrainResult } from '../training/train'
 
-export interface Reporter extends Callbacks {
-  onResult(result: TrainResult, checkpoint: string | null): void
-}
+export type Reporter = Callback
 
 type Write = (line: string) => void
 
@@ -16,6 +14,7 @@ export function plainReporter(write: Write, every = 50): Reporter {
   return {
     onTrainBegin(info: TrainBegin) {
       write(`Data: ${info.source} | train ${info.trainCount} | test ${info.testCount} | device ${info.device}`)
+      if (info.resumedFrom) write(`Resuming ${info.resumedFrom.checkpoint} at epoch ${pad3(info.resumedFrom.epoch)}, batch ${pad3(info.resumedFrom.batch)}`)
     },
     onBatchEnd({ epoch, epochs, batch, batches, loss }) {
       if (batch % every === 0) write(`Epoch: ${pad3(epoch)}/${pad3(epochs)} | Batch ${pad3(batch)}/${pad3(batches)} | Cost: ${loss.toFixed(4)}`)
@@ -25,11 +24,12 @@ export function plainReporter(write: Write, every = 50): Reporter {
       if (end.testAccuracy !== null) write(`Epoch: ${pad3(end.epoch)}/${pad3(end.epochs)} test accuracy: ${percent(end.testAccuracy)}`)
       write(`Time elapsed: ${(end.elapsed / 60).toFixed(2)} min`)
     },
-    onResult(result, checkpoint) {
+    onTrainEnd(result: TrainResult) {
       const { timings } = result
+      if (result.stopped) write(`Stopped: ${result.stopped}`)
       write(`Total Training Time: ${((timings.trainSeconds + timings.trainEvalSeconds + timings.testEvalSeconds) / 60).toFixed(2)} min`)
       write(`Test accuracy: ${percent(result.test.accuracy)}`)
-      if (checkpoint) write(`Saved: ${checkpoint}`)
+      if (result.checkpoint) write(`Saved: ${result.checkpoint}`)
     },
   }
 }
@@ -47,8 +47,8 @@ export function jsonReporter(write: Write, every = 50): Reporter {
     onEpochEnd(end) {
       emit('epoch', end)
     },
-    onResult(result, checkpoint) {
-      emit('end', { test: result.test, timings: result.timings, device: result.model.device, source: result.source, checkpoint })
+    onTrainEnd(result: TrainResult) {
+      emit('end', { test: result.test, timings: result.timings, device: result.model.device, source: result.source, checkpoint: result.checkpoint, stopped: result.stopped })
     },
   }
 }

@@ -2,11 +2,17 @@ import { parseArgs } from 'node:util'
 import { train, TrainingAbortedError } from '../training/train'
 import { choiceFlag, integerFlag, numberFlag, UsageError } from './args'
 import { modelArgument } from './model-arg'
+import { earlyStopping } from '../training/early-stopping'
+import { MONITORS } from '../training/monitor'
 import { jsonReporter, plainReporter } from './reporters'
 import { parseSchedule } from '../training/schedule'
 import type { OptimizerOptions } from '../model/optimizer'
 
-function optimizerFlags(values: { optimizer?: string; momentum?: string; nesterov?: boolean; 'weight-decay'?: string; lr?: string }): OptimizerOptions | undefined {
+type OptimizerFlags = { optimizer?: string; momentum?: string; nesterov?: boolean; 'weight-decay'?: string; lr?: string }
+
+function optimizerFlags(values: OptimizerFlags, resuming: boolean): OptimizerOptions | undefined {
+  // A resumed run keeps its optimizer unless a flag names one (which must then match).
+  if (resuming && values.optimizer === undefined && values.momentum === undefined && !values.nesterov && values['weight-decay'] === undefined && values.lr === undefined) return undefined
   const kind = choiceFlag('train', 'optimizer', values.optimizer, ['sgd', 'adam', 'adamW'] as const) ?? 'sgd'
   const lr = numberFlag('train', 'lr', values.lr, (n) => n > 0, 'a number > 0') ?? (kind === 'sgd' ? 0.05 : 0.001)
   const weightDecay = numberFlag('train', 'weight-decay', values['weight-decay'], (n) => n >= 0, 'a number >= 0')
@@ -36,7 +42,12 @@ Trains a ConvNet (by default the seed tutorial's) and reports like the seed scri
   --schedule S        constant | step:stepSize=N,gamma=X | exponential:gamma=X |
                       cosine[:minLr=X] | oneCycle:maxLr=X[,pctStart=X]; add per=step to
                       apply per step (oneCycle always is) (constant)
-  --out DIR           checkpoint, history.json and report.json (runs/latest)
+  --out DIR           the run directory: checkpoint (last), best, history.json, report.json
+                      (runs/latest; with --resume, the resumed run's)
+  --resume DIR        continue the run in DIR (or a checkpoint directory) from its last
+                      checkpoint to --epochs in total; other options are the run's own
+  --early-stopping N  stop when test loss has not improved for N epochs, then restore the
+                      best epoch's weights (--monitor testAccuracy|testLoss|trainLoss)
   --cache-dir DIR     download cache for --data URL (~/.cache/convtorch/datasets)
   --json              one JSON object per event on stdout, nothing else
 `
@@ -60,6 +71,9 @@ export async function trainCommand(argv: string[]): Promise<number> {
       'weight-decay': { type: 'string' },
       schedule: { type: 'string' },
       out: { type: 'string' },
+      resume: { type: 'string' },
+      'early-stopping': { type: 'string' },
+      monitor: { type: 'string' },
       'cache-dir': { type: 'string' },
       json: { type: 'boolean', default: false },
       help: { type: 'boolean', default: false },
@@ -71,11 +85,16 @@ export async function trainCommand(argv: string[]): Promise<number> {
     process.stdout.write(TRAIN_HELP)
     return 0
   }
-  const device = values.device ?? 'auto'
-  if (!/^(auto|cpu|cuda(:\d+)?)$/.test(device)) throw new UsageError(`convtorch train: --device must be auto, cpu, cuda or cuda:N, got '${device}'`)
+  const resuming = values.resume !== undefined
+  const device = values.device ?? (resuming ? undefined : 'auto')
+  if (device !== undefined && !/^(auto|cpu|cuda(:\d+)?)$/.test(device)) throw new UsageError(`convtorch train: --device must be auto, cpu, cuda or cuda:N, got '${device}'`)
   const write = (line: string) => process.stdout.write(`${line}\n`)
   const reporter = values.json ? jsonReporter(write) : plainReporter(write)
-  const out = values.out ?? 'runs/latest'
+  const out = values.out ?? (resuming ? undefined : 'runs/latest')
+  const patience = integerFlag('train', 'early-stopping', values['early-stopping'], 0)
+  const monitor = choiceFlag('train', 'monitor', values.monitor, MONITORS)
+  if (monitor !== undefined && patience === undefined) throw new UsageError('convtorch train: --monitor applies to --early-stopping N, which is missing')
+  const callbacks = [reporter, ...(patience === undefined ? [] : [earlyStopping({ patience, monitor, restoreBest: true })])]
   const controller = new AbortController()
   let interrupts = 0
   const onSignal = () => {
@@ -87,23 +106,23 @@ export async function trainCommand(argv: string[]): Promise<number> {
   process.on('SIGINT', onSignal)
   process.on('SIGTERM', onSignal)
   try {
-    const result = await train({
+    await train({
       epochs: integerFlag('train', 'epochs', values.epochs, 1),
       batchSize: integerFlag('train', 'batch-size', values['batch-size'], 1),
       seed: integerFlag('train', 'seed', values.seed, 0),
       device,
-      data: values.data ?? 'mnist',
+      data: values.data ?? (resuming ? undefined : 'mnist'),
       model: modelArgument(values.model),
       init: choiceFlag('train', 'init', values.init, ['seed', 'default', 'xavier'] as const),
       shuffle: choiceFlag('train', 'shuffle', values.shuffle, ['torch', 'seeded'] as const),
-      optimizer: optimizerFlags(values),
+      optimizer: optimizerFlags(values, resuming),
       schedule: values.schedule === undefined ? undefined : parseSchedule(values.schedule),
       out,
+      resume: values.resume,
       cacheDir: values['cache-dir'],
       signal: controller.signal,
-      callbacks: reporter,
+      callbacks,
     })
-    reporter.onResult(result, `${out}/checkpoint`)
     return 0
   } catch (error) {
     if (error instanceof TrainingAbortedError) {

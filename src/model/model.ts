@@ -1,10 +1,11 @@
 // Model: a network from a spec, its optimizer and its parameters, living on one device.
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises'
-import { join } from 'node:path'
+import { readCheckpoint, writeCheckpoint } from '../checkpoint/checkpoint'
+import { MODEL_FORMAT, MODEL_VERSION, type ModelDescription } from '../checkpoint/contents'
 import { BusyError, CheckpointError, invalidArgument } from '../errors'
 import { call, callAsync, native, type NativeModel } from '../native'
+import type { Normalisation } from '../data/dataset'
 import type { DeviceDataset } from '../data/device-dataset'
-import { preset } from './presets'
+import { resolveSpec } from './presets'
 import { inferShapes, type LayerShape } from './shapes'
 import { checkOptimizer, seedOptimizer, type OptimizerOptions } from './optimizer'
 import type { ModelSpec } from './spec'
@@ -23,6 +24,10 @@ export interface ModelOptions {
   optimizer?: OptimizerOptions
   /** Equivalent, faster formulations (an activation after its max-pool); default true. */
   fastPaths?: boolean
+  /** How the training pixels were normalised after scaling to [0, 1] (kept in checkpoints). */
+  normalise?: Normalisation | null
+  /** A name per class index (kept in checkpoints, shown by predict and eval). */
+  classNames?: string[] | null
 }
 
 export interface Tensor {
@@ -45,14 +50,6 @@ export interface Prediction {
   probabilities: Float32Array
 }
 
-const CHECKPOINT_FORMAT = 'convtorch-model'
-
-function resolveSpec(model: string | ModelSpec | undefined): ModelSpec {
-  if (model === undefined) return preset('seed')
-  if (typeof model === 'string') return preset(model)
-  return model
-}
-
 function checkSeed(context: string, seed: unknown): number {
   if (!Number.isSafeInteger(seed) || (seed as number) < 0) throw invalidArgument(context, 'seed', seed, 'a non-negative integer')
   return seed as number
@@ -71,15 +68,17 @@ function labelsOf(context: string, labels: ArrayLike<number>): Int32Array {
   return Int32Array.from(labels)
 }
 
+type KeptOptions = Required<Omit<ModelOptions, 'model' | 'fastPaths'>>
+
 export class Model {
   readonly spec: ModelSpec
   readonly layers: LayerShape[]
   private readonly handle: NativeModel
-  private readonly options: Required<Omit<ModelOptions, 'model' | 'optimizer' | 'fastPaths'>>
+  private options: KeptOptions
   /** The asynchronous call in progress, if any: a second one is refused, not queued. */
   private running: string | null = null
 
-  private constructor(handle: NativeModel, spec: ModelSpec, layers: LayerShape[], options: Required<Omit<ModelOptions, 'model' | 'optimizer' | 'fastPaths'>>) {
+  private constructor(handle: NativeModel, spec: ModelSpec, layers: LayerShape[], options: KeptOptions) {
     this.handle = handle
     this.spec = spec
     this.layers = layers
@@ -97,7 +96,8 @@ export class Model {
     const handle = call(() =>
       native().NativeModel.create(JSON.stringify(spec), { seed, device, init, optimizer: JSON.stringify(optimizer), fastPaths: options.fastPaths ?? true }),
     )
-    return new Model(handle, spec, layers, { seed, device: handle.device, init })
+    const classNames = checkClassNames(options.classNames ?? null, spec.classes)
+    return new Model(handle, spec, layers, { seed, device: handle.device, init, optimizer, normalise: options.normalise ?? null, classNames })
   }
 
   /** The device the model lives on, e.g. "cpu" or "cuda:0". */
@@ -107,6 +107,33 @@ export class Model {
 
   get classes(): number {
     return this.spec.classes
+  }
+
+  /** The optimizer and its settings (its state lives in the core). */
+  get optimizer(): OptimizerOptions {
+    return this.options.optimizer
+  }
+
+  /** How input pixels are normalised after scaling to [0, 1], or null. */
+  get normalise(): Normalisation | null {
+    return this.options.normalise
+  }
+
+  /** A name per class index, or null where the data had none. */
+  get classNames(): string[] | null {
+    return this.options.classNames
+  }
+
+  /** Records how the training data was prepared, so checkpoints and predict know it. */
+  setDataDescription(description: { normalise?: Normalisation | null; classNames?: string[] | null }): void {
+    const classNames = description.classNames === undefined ? this.options.classNames : checkClassNames(description.classNames, this.classes)
+    this.options = { ...this.options, normalise: description.normalise === undefined ? this.options.normalise : description.normalise, classNames }
+  }
+
+  /** What model.json records: enough to rebuild this model and its optimizer. */
+  describe(): ModelDescription {
+    const { seed, init, optimizer, normalise, classNames } = this.options
+    return { format: MODEL_FORMAT, version: MODEL_VERSION, spec: this.spec, optimizer, seed, init, normalise, classNames }
   }
 
   parameterNames(): string[] {
@@ -132,9 +159,11 @@ export class Model {
     call(() => this.handle.setParameter(name, values))
   }
 
+  /** Replaces the optimizer; its state starts afresh. */
   setOptimizer(optimizer: OptimizerOptions): void {
     const checked = checkOptimizer('setOptimizer()', optimizer)
     call(() => this.handle.setOptimizer(JSON.stringify(checked)))
+    this.options = { ...this.options, optimizer: checked }
   }
 
   setLearningRate(lr: number): void {
@@ -218,32 +247,62 @@ export class Model {
     call(() => this.handle.dispose())
   }
 
-  /** Writes model.json (spec, options) and weights.safetensors (PyTorch names) into `dir`. */
-  async save(dir: string): Promise<void> {
-    await mkdir(dir, { recursive: true })
-    const weights = join(dir, 'weights.safetensors')
-    const meta = join(dir, 'model.json')
-    // Write beside, then rename: an interrupted save never leaves a torn checkpoint.
-    call(() => this.handle.saveWeights(`${weights}.partial`))
-    const description = { format: CHECKPOINT_FORMAT, version: 1, spec: this.spec, seed: this.options.seed, init: this.options.init }
-    await writeFile(`${meta}.partial`, `${JSON.stringify(description, null, 2)}\n`)
-    await rename(`${weights}.partial`, weights)
-    await rename(`${meta}.partial`, meta)
+  /** The parameters as one safetensors file under PyTorch's state_dict names. */
+  saveWeights(path: string): void {
+    call(() => this.handle.saveWeights(path))
   }
 
-  /** Loads a model saved by `save()`, onto `device` (default 'auto'). */
+  /** The optimizer's state (momentum buffers, Adam moments and steps) as safetensors. */
+  saveOptimizerState(path: string): void {
+    call(() => this.handle.saveOptimizerState(path))
+  }
+
+  /**
+   * Loads parameters from a safetensors file (ours, or a PyTorch state_dict saved with
+   * safetensors) and optionally optimizer state; every name and shape is checked first, so
+   * on failure the model is unchanged.
+   */
+  loadWeights(path: string, optimizerStatePath?: string): void {
+    call(() => this.handle.loadCheckpoint(path, optimizerStatePath))
+  }
+
+  /**
+   * Saves the model as a checkpoint directory (model.json, weights.safetensors,
+   * optimizer.safetensors). `dir` becomes a link to a complete version beside it, switched
+   * atomically: an interrupted save leaves the previous checkpoint whole.
+   */
+  async save(dir: string): Promise<void> {
+    await writeCheckpoint(dir, this)
+  }
+
+  /** Loads a checkpoint (a directory saved by `save()`, a run's, or a run directory) with its optimizer state. */
   static async load(dir: string, options: { device?: string } = {}): Promise<Model> {
-    let description: { format?: string; spec?: ModelSpec; seed?: number; init?: Init }
+    const saved = await readCheckpoint(dir)
+    return Model.fromCheckpoint(saved.model, saved.weights, saved.optimizer, options.device)
+  }
+
+  /** @internal A model from a checked description and its files. */
+  static fromCheckpoint(description: ModelDescription, weights: string, optimizerState: string | null, device?: string): Model {
+    let model: Model
     try {
-      description = JSON.parse(await readFile(join(dir, 'model.json'), 'utf8'))
+      model = Model.create({ model: description.spec, seed: description.seed, init: description.init, optimizer: description.optimizer, device, normalise: description.normalise, classNames: description.classNames })
     } catch (error) {
-      throw new CheckpointError(`${join(dir, 'model.json')} could not be read as a convtorch model: ${(error as Error).message}`, { cause: error })
+      throw new CheckpointError(`${weights}: the model it was saved with cannot be rebuilt: ${(error as Error).message}`, { cause: error })
     }
-    if (description.format !== CHECKPOINT_FORMAT || !description.spec) {
-      throw new CheckpointError(`${join(dir, 'model.json')} is not a convtorch model (format ${JSON.stringify(description.format)})`)
+    try {
+      model.loadWeights(weights, optimizerState ?? undefined)
+    } catch (error) {
+      model.dispose()
+      throw error
     }
-    const model = Model.create({ model: description.spec, seed: description.seed ?? 1, init: description.init ?? 'seed', device: options.device })
-    call(() => model.handle.loadWeights(join(dir, 'weights.safetensors')))
     return model
   }
+}
+
+function checkClassNames(names: unknown, classes: number): string[] | null {
+  if (names === null) return null
+  if (!Array.isArray(names) || names.length !== classes || !names.every((n) => typeof n === 'string')) {
+    throw invalidArgument('Model', 'classNames', names, `null or ${classes} names, one per class`)
+  }
+  return [...names]
 }

@@ -52,3 +52,10 @@ export function preset(name: string): ModelSpec {
   }
   return presets[name as PresetName]()
 }
+
+/** A preset name or a spec as the spec itself (default: the seed's). */
+export function resolveSpec(model: string | ModelSpec | undefined): ModelSpec {
+  if (model === undefined) return preset('seed')
+  if (typeof model === 'string') return preset(model)
+  return model
+}

@@ -1,4 +1,10 @@
-// The events of a training run, as callbacks (the CLI's reporters are callbacks too).
+// The events of a training run and the callbacks that receive them. Every feature of the loop
+// beyond the steps themselves (reporting, history, checkpoints, early stopping) is a callback.
+import type { TrainingState } from '../checkpoint/contents'
+import type { Model } from '../model/model'
+import type { LoopState } from './loop-state'
+import type { ResolvedOptions } from './options'
+import type { TrainResult } from './train'
 
 export interface BatchEnd {
   epoch: number
@@ -19,10 +25,15 @@ export interface EpochEnd {
   testLoss: number | null
   testAccuracy: number | null
   learningRate: number
+  /** Batches trained in this epoch (fewer than an epoch's when a callback stopped it). */
+  batches: number
   seconds: { train: number; trainEval: number; testEval: number }
-  /** Seconds since training began. */
+  /** Seconds since training began (a resumed run counts its earlier time). */
   elapsed: number
 }
+
+/** The numbers of an EpochEnd that a callback can monitor. */
+export type Monitor = 'trainLoss' | 'trainAccuracy' | 'testLoss' | 'testAccuracy'
 
 export interface TrainBegin {
   epochs: number
@@ -31,22 +42,70 @@ export interface TrainBegin {
   testCount: number
   device: string
   source: string
+  /** Where a resumed run continues from (null for a fresh run). */
+  resumedFrom: { checkpoint: string; epoch: number; batch: number } | null
 }
 
-export interface Callbacks {
-  onTrainBegin?(info: TrainBegin): void | Promise<void>
-  onEpochBegin?(epoch: number): void | Promise<void>
-  onBatchEnd?(batch: BatchEnd): void | Promise<void>
-  onEpochEnd?(epoch: EpochEnd): void | Promise<void>
-  onTrainEnd?(history: History): void | Promise<void>
+/** What every callback is handed: the run, its position, and the way to end it cleanly. */
+export interface FitContext {
+  readonly model: Model
+  readonly history: History
+  readonly options: ResolvedOptions
+  readonly batchesPerEpoch: number
+  /** The loop's position now (read-only to callbacks). */
+  readonly loop: Readonly<LoopState>
+  /** Ends training after the running batches, without an error; the run is evaluated and returned. */
+  stop(reason?: string): void
+  readonly stopReason: string | null
+  /** Seconds since training began, earlier sessions of a resumed run included. */
+  elapsed(): number
+  /** Everything a checkpoint saves to resume the run here: position, options, history, states, RNG. */
+  trainingState(): TrainingState
 }
 
-/** Every epoch's metrics, in order. */
-export class History {
+/**
+ * A plug-in of the fit loop. Every hook is optional and may be async (the loop awaits it).
+ * A callback with a `name` and `stateDict` has its state saved in training checkpoints and
+ * handed back to `loadStateDict` when the run is resumed.
+ */
+export interface Callback {
+  readonly name?: string
+  onTrainBegin?(info: TrainBegin, context: FitContext): void | Promise<void>
+  onEpochBegin?(epoch: number, context: FitContext): void | Promise<void>
+  onBatchEnd?(batch: BatchEnd, context: FitContext): void | Promise<void>
+  onEpochEnd?(end: EpochEnd, context: FitContext): void | Promise<void>
+  /** The signal aborted the run mid-epoch: save what must not be lost (the loop then throws). */
+  onInterrupt?(context: FitContext): void | Promise<void>
+  /** The last epoch is over, before the final evaluation (e.g. restore the best weights). */
+  onEpochsEnd?(context: FitContext): void | Promise<void>
+  onTrainEnd?(result: TrainResult, context: FitContext): void | Promise<void>
+  stateDict?(): unknown
+  loadStateDict?(state: unknown): void
+}
+
+/** @deprecated The name of one callback object before callbacks became a list. */
+export type Callbacks = Callback
+
+/** Every epoch's metrics, in order; a callback itself, first in every run (checkpoints keep it). */
+export class History implements Callback {
   readonly epochs: EpochEnd[] = []
 
   get last(): EpochEnd | undefined {
     return this.epochs[this.epochs.length - 1]
+  }
+
+  onEpochEnd(end: EpochEnd): void {
+    this.epochs.push(end)
+  }
+
+  /** The values of one monitored metric, epoch by epoch. */
+  values(monitor: Monitor): Array<number | null> {
+    return this.epochs.map((e) => e[monitor])
+  }
+
+  /** Puts back the epochs of a resumed run. */
+  restore(epochs: EpochEnd[]): void {
+    this.epochs.splice(0, this.epochs.length, ...epochs)
   }
 
   toJSON(): EpochEnd[] {

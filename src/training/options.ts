@@ -4,8 +4,8 @@ import { invalidArgument } from '../errors'
 import type { Init } from '../model/model'
 import type { OptimizerOptions } from '../model/optimizer'
 import type { ModelSpec } from '../model/spec'
-import type { Dataset } from '../data/dataset'
-import type { Callbacks } from './callbacks'
+import type { Dataset, Normalisation } from '../data/dataset'
+import type { Callback } from './callbacks'
 import { checkSchedule, type ScheduleOptions } from './schedule'
 
 export interface TrainOptions {
@@ -40,13 +40,28 @@ export interface TrainOptions {
    *  batch then stay in cache; 1000 measured ~10% slower for the seed net). */
   evalBatchSize?: number
   /** Normalise pixels after scaling to [0, 1]: (x - mean) / std. */
-  normalise?: { mean: number; std: number }
-  /** Writes checkpoints (every epoch, and on abort), history.json and report.json here. */
+  normalise?: Normalisation
+  /**
+   * The run directory: the last and best checkpoints (`checkpoint`, `best`), history.json and
+   * report.json. Resumed runs default to the directory they resume.
+   */
   out?: string
+  /**
+   * Continues a run from its last complete checkpoint (a run directory or a checkpoint
+   * directory) to `epochs` in total. Options that would make it another run (the model,
+   * batch size, optimizer, schedule, seed, init, shuffle, dropLast, normalise) must be left
+   * out or equal to the run's; they are taken from the checkpoint.
+   */
+  resume?: string
   /** Download cache for mirror URLs. */
   cacheDir?: string
+  /** Aborting stops the run between batches; with `out`, the position is checkpointed first. */
   signal?: AbortSignal
-  callbacks?: Callbacks
+  /**
+   * Callbacks, run in order after the built-in history (and, with `out`, a checkpoint()
+   * callback, unless the list has one of its own, and the run's history/report files).
+   */
+  callbacks?: Callback | Callback[]
 }
 
 export interface ResolvedOptions {
@@ -63,6 +78,7 @@ export interface ResolvedOptions {
   evaluateEachEpoch: boolean
   batchesPerCall: number
   evalBatchSize: number
+  normalise: Normalisation | null
 }
 
 const CONTEXT = 'train()'
@@ -91,7 +107,7 @@ export function resolveOptions(options: TrainOptions): ResolvedOptions {
   if (!['seed', 'default', 'xavier'].includes(init)) throw invalidArgument(CONTEXT, 'init', init, "'seed', 'default' or 'xavier'")
   const shuffle = options.shuffle ?? 'torch'
   if (shuffle !== 'torch' && shuffle !== 'seeded') throw invalidArgument(CONTEXT, 'shuffle', shuffle, "'torch' or 'seeded'")
-  if (options.normalise !== undefined) {
+  if (options.normalise !== undefined && options.normalise !== null) {
     const { mean, std } = options.normalise
     if (!Number.isFinite(mean)) throw invalidArgument(CONTEXT, 'normalise.mean', mean, 'a finite number')
     if (!(Number.isFinite(std) && std > 0)) throw invalidArgument(CONTEXT, 'normalise.std', std, 'a finite number > 0')
@@ -114,5 +130,6 @@ export function resolveOptions(options: TrainOptions): ResolvedOptions {
     evaluateEachEpoch: boolean('evaluateEachEpoch', options.evaluateEachEpoch, true),
     batchesPerCall: positiveInteger('batchesPerCall', options.batchesPerCall, 50),
     evalBatchSize: positiveInteger('evalBatchSize', options.evalBatchSize, 256),
+    normalise: options.normalise ?? null,
   }
 }

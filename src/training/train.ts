@@ -1,19 +1,22 @@
-// train(): the seed's job end to end: data, model, epochs, evaluation, checkpoints, report.
-import { mkdir, rename, writeFile } from 'node:fs/promises'
-import { join } from 'node:path'
+// train(): the seed's job end to end: data, model, the fit loop with its callbacks, the final
+// evaluation. A resumed run is the same job started from a checkpoint's position.
 import { performance } from 'node:perf_hooks'
 import type { Dataset } from '../data/dataset'
-import type { DeviceDataset } from '../data/device-dataset'
 import { epochOrder } from '../data/shuffle'
 import { resolveData } from '../data/sources'
 import { torchLoaderOrders } from '../data/torch-order'
 import { ConvtorchError, invalidArgument } from '../errors'
 import { Model } from '../model/model'
-import { History, type EpochEnd } from './callbacks'
-import { trainEpoch } from './epoch'
-import { confusionMatrix, mean, perClassMetrics, type ClassMetrics } from './metrics'
+import { restoreRng } from '../model/rng'
+import { History, type Callback, type FitContext } from './callbacks'
+import { CheckpointCallback, checkpoint } from './checkpoint-callback'
+import { batchCount } from './epoch'
+import { fit, type FitSeconds } from './fit-loop'
+import { initialLoopState } from './loop-state'
+import { confusionMatrix, perClassMetrics, type ClassMetrics } from './metrics'
 import { resolveOptions, type ResolvedOptions, type TrainOptions } from './options'
-import { learningRateAt, schedulePer } from './schedule'
+import { openResumption, type Resumption } from './resume'
+import { runRecord } from './run-record'
 
 export interface TestResult {
   accuracy: number
@@ -41,9 +44,13 @@ export interface TrainResult {
   timings: Timings
   options: ResolvedOptions
   source: string
+  /** The last checkpoint (a run directory's `checkpoint` link), or null without `out`. */
+  checkpoint: string | null
+  /** Why training ended before `epochs` (a callback's stop()), or null. */
+  stopped: string | null
 }
 
-/** Thrown when the signal aborts a run; the checkpoint (with `out`) holds the last state. */
+/** Thrown when the signal aborts a run; the checkpoint (with `out`) holds the last position. */
 export class TrainingAbortedError extends ConvtorchError {
   readonly history: History
   readonly checkpoint: string | null
@@ -52,22 +59,6 @@ export class TrainingAbortedError extends ConvtorchError {
     this.history = history
     this.checkpoint = checkpoint
   }
-}
-
-function seconds(since: number): number {
-  return (performance.now() - since) / 1000
-}
-
-async function writeJson(path: string, value: unknown): Promise<void> {
-  await writeFile(`${path}.partial`, `${JSON.stringify(value, null, 2)}\n`)
-  await rename(`${path}.partial`, path)
-}
-
-async function saveCheckpoint(model: Model, out: string, progress: { epoch: number; batch: number; complete: boolean }): Promise<string> {
-  const dir = join(out, 'checkpoint')
-  await model.save(dir)
-  await writeJson(join(dir, 'progress.json'), progress)
-  return dir
 }
 
 function checkData(model: Model, train: Dataset, test: Dataset): void {
@@ -82,111 +73,104 @@ function checkData(model: Model, train: Dataset, test: Dataset): void {
   }
 }
 
+function userCallbacks(callbacks: TrainOptions['callbacks']): Callback[] {
+  if (callbacks === undefined) return []
+  const list = Array.isArray(callbacks) ? callbacks : [callbacks]
+  const bad = list.findIndex((c) => typeof c !== 'object' || c === null)
+  if (bad >= 0) throw invalidArgument('train()', `callbacks[${bad}]`, list[bad], 'a callback object')
+  return list
+}
+
+async function loadData(options: TrainOptions, resumption: Resumption | null) {
+  if (typeof options.data === 'object') return { ...options.data, source: 'datasets', argument: null }
+  const argument = options.data ?? resumption?.training.data.argument ?? (resumption ? null : 'mnist')
+  if (argument === null) throw invalidArgument('train()', 'data', undefined, `the { train, test } datasets of the run being resumed (${resumption!.dir}), which were passed in, not loaded`)
+  const data = await resolveData(argument, { cacheDir: options.cacheDir, signal: options.signal })
+  return { ...data, argument }
+}
+
 export async function train(options: TrainOptions = {}): Promise<TrainResult> {
-  const resolved = resolveOptions(options)
   const started = performance.now()
-  const data = typeof options.data === 'object'
-    ? { ...options.data, source: 'datasets' }
-    : await resolveData(options.data ?? 'mnist', { cacheDir: options.cacheDir, signal: options.signal })
+  if (typeof options !== 'object' || options === null) throw invalidArgument('train()', 'options', options, 'an object')
+  const resumption = options.resume === undefined ? null : await openResumption(options)
+  const resolved = resumption?.options ?? resolveOptions(options)
+  const callbacks = userCallbacks(options.callbacks)
+  const data = await loadData(options, resumption)
+  if (resumption && data.train.count !== resumption.training.data.trainCount) {
+    throw invalidArgument('train()', 'data.train', `${data.train.count} examples`, `the ${resumption.training.data.trainCount} examples of the run being resumed`)
+  }
+  const spec = resumption?.model.spec ?? options.model
   // Computed before the model: the torch order replays the seeding that model creation does.
-  const torchOrders = resolved.shuffle === 'torch' ? torchLoaderOrders({ model: options.model, init: resolved.init, seed: resolved.seed, epochs: resolved.epochs, count: data.train.count }) : null
-  const model = Model.create({ model: options.model, seed: resolved.seed, device: resolved.device, init: resolved.init, optimizer: resolved.optimizer })
+  const torchOrders = resolved.shuffle === 'torch' ? torchLoaderOrders({ model: spec, init: resolved.init, seed: resolved.seed, epochs: resolved.epochs, count: data.train.count }) : null
+  const model = resumption
+    ? Model.fromCheckpoint(resumption.model, resumption.weights, resumption.optimizer, resolved.device)
+    : Model.create({ model: spec, seed: resolved.seed, device: resolved.device, init: resolved.init, optimizer: resolved.optimizer })
+  if (resumption) restoreRng(resumption.training.rng, model.device, resumption.dir)
+  model.setDataDescription({ normalise: resolved.normalise, classNames: (data as { classNames?: string[] | null }).classNames ?? null })
   checkData(model, data.train, data.test)
-  const trainData = data.train.toDevice(model.device, options.normalise)
-  const testData = data.test.toDevice(model.device, options.normalise)
+  const trainData = data.train.toDevice(model.device, resolved.normalise ?? undefined)
+  const testData = data.test.toDevice(model.device, resolved.normalise ?? undefined)
   try {
-    const orderOf = (epoch: number) => torchOrders?.[epoch - 1] ?? epochOrder(resolved.seed, epoch, data.train.count)
-    return await runEpochs(options, resolved, model, { ...data, trainData, testData, orderOf }, started)
+    const out = options.out ?? resumption?.runDir ?? undefined
+    if (out !== undefined && (typeof out !== 'string' || out === '')) throw invalidArgument('train()', 'out', out, 'a directory path')
+    const builtIn: Callback[] = out === undefined ? [] : [...(callbacks.some((c) => c instanceof CheckpointCallback) ? [] : [checkpoint({ dir: out })]), runRecord(out)]
+    const history = new History()
+    const all: Callback[] = [history, ...builtIn, ...callbacks]
+    const loop = resumption ? { ...resumption.training.loop } : initialLoopState()
+    if (resumption) {
+      history.restore(resumption.training.history)
+      for (const callback of all) {
+        const state = callback.name ? resumption.training.callbacks[callback.name] : undefined
+        if (state !== undefined) callback.loadStateDict?.(state)
+      }
+    }
+    const batchesPerEpoch = batchCount(data.train.count, resolved.batchSize, resolved.dropLast)
+    const seconds: FitSeconds = { train: 0, trainEval: 0, testEval: 0 }
+    const dataSeconds = (performance.now() - started) / 1000
+    const checkpointOf = () => all.find((c): c is CheckpointCallback => c instanceof CheckpointCallback)?.last ?? null
+    const finish = async (context: FitContext): Promise<TrainResult> => {
+      const phase = performance.now()
+      const evaluation = await model.evaluate(testData, { batchSize: resolved.evalBatchSize })
+      seconds.testEval += (performance.now() - phase) / 1000
+      const matrix = confusionMatrix(data.test.labels, evaluation.predictions, model.classes)
+      const test = { accuracy: evaluation.accuracy, loss: evaluation.loss, correct: evaluation.correct, count: evaluation.count, confusionMatrix: matrix, perClass: perClassMetrics(matrix) }
+      const timings = { dataSeconds, trainSeconds: seconds.train, trainEvalSeconds: seconds.trainEval, testEvalSeconds: seconds.testEval, totalSeconds: (performance.now() - started) / 1000 }
+      return { model, history, test, timings, options: resolved, source: data.source, checkpoint: checkpointOf(), stopped: context.stopReason }
+    }
+    const outcome = await fit(
+      {
+        model,
+        trainData,
+        testData,
+        orderOf: (epoch) => torchOrders?.[epoch - 1] ?? epochOrder(resolved.seed, epoch, data.train.count),
+        options: resolved,
+        callbacks: all,
+        history,
+        loop,
+        info: {
+          epochs: resolved.epochs,
+          batchesPerEpoch,
+          trainCount: data.train.count,
+          testCount: data.test.count,
+          device: model.device,
+          source: data.source,
+          resumedFrom: resumption ? { checkpoint: resumption.dir, epoch: loop.epoch, batch: loop.batch } : null,
+        },
+        dataArgument: data.argument,
+        signal: options.signal,
+      },
+      seconds,
+      finish,
+    )
+    if (outcome.interrupted) {
+      const { loop: at } = outcome.context
+      const saved = checkpointOf()
+      throw new TrainingAbortedError(`train(): aborted in epoch ${at.epoch} after ${at.batch} batches${saved ? `; checkpoint saved in ${saved}` : ''}`, history, saved)
+    }
+    return outcome.result
   } finally {
     // The model is returned; the uploaded datasets are not needed any more.
     trainData.dispose()
     testData.dispose()
   }
-}
-
-interface LoadedData {
-  train: Dataset
-  test: Dataset
-  source: string
-  trainData: DeviceDataset
-  testData: DeviceDataset
-  /** The example order of an epoch (1-based). */
-  orderOf: (epoch: number) => Uint32Array
-}
-
-async function runEpochs(options: TrainOptions, resolved: ResolvedOptions, model: Model, data: LoadedData, started: number): Promise<TrainResult> {
-  const { trainData, testData } = data
-  const callbacks = options.callbacks ?? {}
-  const timings: Timings = { dataSeconds: seconds(started), trainSeconds: 0, trainEvalSeconds: 0, testEvalSeconds: 0, totalSeconds: 0 }
-  const history = new History()
-  if (options.out) await mkdir(options.out, { recursive: true })
-
-  const batchesPerEpoch = resolved.dropLast ? Math.floor(data.train.count / resolved.batchSize) : Math.ceil(data.train.count / resolved.batchSize)
-  await callbacks.onTrainBegin?.({ epochs: resolved.epochs, batchesPerEpoch, trainCount: data.train.count, testCount: data.test.count, device: model.device, source: data.source })
-  const loopStarted = performance.now()
-  const baseLr = resolved.optimizer.lr
-  const perStep = schedulePer(resolved.schedule) === 'step'
-  const totalSteps = resolved.epochs * batchesPerEpoch
-  let learningRate = baseLr
-  for (let epoch = 1; epoch <= resolved.epochs; epoch++) {
-    await callbacks.onEpochBegin?.(epoch)
-    const phase = performance.now()
-    const order = data.orderOf(epoch)
-    if (!perStep) {
-      learningRate = learningRateAt(resolved.schedule, baseLr, epoch - 1, resolved.epochs)
-      model.setLearningRate(learningRate)
-    }
-    const stepRate = (batch: number) => (learningRate = learningRateAt(resolved.schedule, baseLr, (epoch - 1) * batchesPerEpoch + batch, totalSteps))
-    const plan = { epoch, epochs: resolved.epochs, batchSize: resolved.batchSize, batchesPerCall: resolved.batchesPerCall, dropLast: resolved.dropLast, learningRate: perStep ? stepRate : undefined }
-    const progress = await trainEpoch(model, trainData, order, plan, (batch, batches, loss) => callbacks.onBatchEnd?.({ epoch, epochs: resolved.epochs, batch, batches, loss }), options.signal)
-    const trainSeconds = seconds(phase)
-    timings.trainSeconds += trainSeconds
-    if (progress.aborted) {
-      const checkpoint = options.out ? await saveCheckpoint(model, options.out, { epoch, batch: progress.losses.length, complete: false }) : null
-      if (options.out) await writeJson(join(options.out, 'history.json'), history)
-      throw new TrainingAbortedError(`train(): aborted in epoch ${epoch} after ${progress.losses.length} batches${checkpoint ? `; checkpoint saved in ${checkpoint}` : ''}`, history, checkpoint)
-    }
-    let phaseStart = performance.now()
-    const trainEval = resolved.trainAccuracy ? await model.evaluate(trainData, { batchSize: resolved.evalBatchSize }) : null
-    const trainEvalSeconds = seconds(phaseStart)
-    timings.trainEvalSeconds += trainEvalSeconds
-    phaseStart = performance.now()
-    const testEval = resolved.evaluateEachEpoch ? await model.evaluate(testData, { batchSize: resolved.evalBatchSize }) : null
-    const testEvalSeconds = seconds(phaseStart)
-    timings.testEvalSeconds += testEvalSeconds
-    const end: EpochEnd = {
-      epoch,
-      epochs: resolved.epochs,
-      trainLoss: mean(progress.losses),
-      trainAccuracy: trainEval?.accuracy ?? null,
-      testLoss: testEval?.loss ?? null,
-      testAccuracy: testEval?.accuracy ?? null,
-      learningRate,
-      seconds: { train: trainSeconds, trainEval: trainEvalSeconds, testEval: testEvalSeconds },
-      elapsed: seconds(loopStarted),
-    }
-    history.epochs.push(end)
-    if (options.out) await saveCheckpoint(model, options.out, { epoch, batch: progress.losses.length, complete: true })
-    await callbacks.onEpochEnd?.(end)
-  }
-
-  const phaseStart = performance.now()
-  const evaluation = await model.evaluate(testData, { batchSize: resolved.evalBatchSize })
-  timings.testEvalSeconds += seconds(phaseStart)
-  const matrix = confusionMatrix(data.test.labels, evaluation.predictions, model.classes)
-  const test: TestResult = {
-    accuracy: evaluation.accuracy,
-    loss: evaluation.loss,
-    correct: evaluation.correct,
-    count: evaluation.count,
-    confusionMatrix: matrix,
-    perClass: perClassMetrics(matrix),
-  }
-  timings.totalSeconds = seconds(started)
-  if (options.out) {
-    await writeJson(join(options.out, 'history.json'), history)
-    await writeJson(join(options.out, 'report.json'), { source: data.source, device: model.device, options: resolved, test, timings, history })
-  }
-  await callbacks.onTrainEnd?.(history)
-  return { model, history, test, timings, options: resolved, source: data.source }
 }

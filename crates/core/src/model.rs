@@ -3,9 +3,9 @@ use crate::device::device_name;
 use crate::error::{invalid, Result};
 use crate::init::{initialise, Init};
 use crate::layer::Network;
-use crate::optimizer::{check_lr, OptimizerSpec};
+use crate::optimizer::{Optimizer, OptimizerSpec};
 use crate::spec::ModelSpec;
-use tch::{COptimizer, Device, Kind, Tensor};
+use tch::{Device, Kind, Tensor};
 
 #[derive(Debug, Clone)]
 pub struct ModelOptions {
@@ -32,8 +32,7 @@ impl Default for ModelOptions {
 #[derive(Debug)]
 pub struct Model {
     pub(crate) network: Network,
-    pub(crate) optimizer: COptimizer,
-    pub(crate) optimizer_spec: OptimizerSpec,
+    pub(crate) optimizer: Optimizer,
     pub(crate) spec: ModelSpec,
     pub(crate) device: Device,
 }
@@ -78,8 +77,8 @@ impl Model {
             moved
         };
         network.fast_paths = options.fast_paths;
-        let optimizer = options.optimizer.build(&network.parameters.iter().map(|p| &p.tensor).collect::<Vec<_>>())?;
-        Ok(Model { network, optimizer, optimizer_spec: options.optimizer, spec, device: options.device })
+        let optimizer = Optimizer::new(options.optimizer, network.parameters.len())?;
+        Ok(Model { network, optimizer, spec, device: options.device })
     }
 
     pub fn device(&self) -> Device {
@@ -141,19 +140,20 @@ impl Model {
 
     /// Replaces the optimizer (its state starts afresh).
     pub fn set_optimizer(&mut self, spec: OptimizerSpec) -> Result<()> {
-        self.optimizer = spec.build(&self.network.parameters.iter().map(|p| &p.tensor).collect::<Vec<_>>())?;
-        self.optimizer_spec = spec;
+        self.optimizer = Optimizer::new(spec, self.network.parameters.len())?;
         Ok(())
     }
 
     pub fn optimizer_spec(&self) -> &OptimizerSpec {
-        &self.optimizer_spec
+        self.optimizer.spec()
+    }
+
+    pub fn optimizer(&self) -> &Optimizer {
+        &self.optimizer
     }
 
     /// Sets the learning rate of the running optimizer, keeping its state (for schedules).
     pub fn set_learning_rate(&mut self, lr: f64) -> Result<()> {
-        check_lr(lr)?;
-        self.optimizer.set_learning_rate(lr)?;
-        Ok(())
+        self.optimizer.set_learning_rate(lr)
     }
 }

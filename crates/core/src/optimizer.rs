@@ -1,135 +1,222 @@
-//! Optimizers, as libtorch's C++ implementations of torch.optim (same update rules).
+//! torch.optim's SGD, Adam and AdamW as tensor ops, with their state kept here (momentum
+//! buffers, moments, step counts) so that a checkpoint can save it and a resume restore it.
+//! Each rule follows torch.optim's single-tensor implementation (the one PyTorch runs for CPU
+//! tensors) operation by operation, so plain SGD is bit-identical to `torch.optim.SGD`.
 use crate::error::{invalid, Result};
-use serde::{Deserialize, Serialize};
-use tch::{COptimizer, Tensor};
+use crate::layer::Parameter;
+pub use crate::optimizer_spec::{check_lr, OptimizerSpec};
+use crate::shim::{add_scaled_, addcdiv_, addcmul_, clear_grad};
+use tch::{Device, Kind, Tensor};
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "camelCase", deny_unknown_fields)]
-pub enum OptimizerSpec {
-    #[serde(rename_all = "camelCase")]
-    Sgd {
-        lr: f64,
-        #[serde(default)]
-        momentum: f64,
-        #[serde(default)]
-        dampening: f64,
-        #[serde(default)]
-        weight_decay: f64,
-        #[serde(default)]
-        nesterov: bool,
-    },
-    #[serde(rename_all = "camelCase")]
-    Adam {
-        lr: f64,
-        #[serde(default = "beta1")]
-        beta1: f64,
-        #[serde(default = "beta2")]
-        beta2: f64,
-        #[serde(default = "eps")]
-        eps: f64,
-        #[serde(default)]
-        weight_decay: f64,
-    },
-    #[serde(rename_all = "camelCase")]
-    AdamW {
-        lr: f64,
-        #[serde(default = "beta1")]
-        beta1: f64,
-        #[serde(default = "beta2")]
-        beta2: f64,
-        #[serde(default = "eps")]
-        eps: f64,
-        #[serde(default = "adamw_decay")]
-        weight_decay: f64,
-    },
+/// The state torch.optim keeps for one parameter (`optimizer.state[p]`).
+#[derive(Debug, Default)]
+pub struct ParameterState {
+    pub momentum_buffer: Option<Tensor>,
+    pub exp_avg: Option<Tensor>,
+    pub exp_avg_sq: Option<Tensor>,
+    /// Steps taken (Adam's bias correction).
+    pub step: i64,
 }
 
-fn beta1() -> f64 {
-    0.9
-}
-fn beta2() -> f64 {
-    0.999
-}
-fn eps() -> f64 {
-    1e-8
-}
-fn adamw_decay() -> f64 {
-    0.01
+/// The names of a parameter's state tensors, as in torch.optim's state_dict.
+pub const STATE_SLOTS: [&str; 4] = ["momentum_buffer", "exp_avg", "exp_avg_sq", "step"];
+
+#[derive(Debug)]
+pub struct Optimizer {
+    spec: OptimizerSpec,
+    /// The running learning rate (schedules change it; the spec keeps the base rate).
+    lr: f64,
+    states: Vec<ParameterState>,
 }
 
-impl OptimizerSpec {
-    /// The seed's optimizer: plain SGD.
-    pub fn sgd(lr: f64) -> OptimizerSpec {
-        OptimizerSpec::Sgd { lr, momentum: 0.0, dampening: 0.0, weight_decay: 0.0, nesterov: false }
+impl Optimizer {
+    pub fn new(spec: OptimizerSpec, parameter_count: usize) -> Result<Optimizer> {
+        spec.validate()?;
+        let lr = spec.lr();
+        Ok(Optimizer { spec, lr, states: (0..parameter_count).map(|_| ParameterState::default()).collect() })
     }
 
-    pub fn lr(&self) -> f64 {
-        match self {
-            OptimizerSpec::Sgd { lr, .. } | OptimizerSpec::Adam { lr, .. } | OptimizerSpec::AdamW { lr, .. } => *lr,
-        }
+    pub fn spec(&self) -> &OptimizerSpec {
+        &self.spec
     }
 
-    fn validate(&self) -> Result<()> {
-        check_lr(self.lr())?;
-        let non_negative = |field: &str, value: f64| {
-            if value.is_finite() && value >= 0.0 {
-                Ok(())
-            } else {
-                Err(invalid("optimizer", field, value, "a finite number >= 0"))
-            }
-        };
-        let unit = |field: &str, value: f64| {
-            if (0.0..1.0).contains(&value) {
-                Ok(())
-            } else {
-                Err(invalid("optimizer", field, value, "a number in [0, 1)"))
-            }
-        };
-        match self {
-            OptimizerSpec::Sgd { momentum, dampening, weight_decay, nesterov, .. } => {
-                non_negative("momentum", *momentum)?;
-                non_negative("dampening", *dampening)?;
-                non_negative("weightDecay", *weight_decay)?;
-                if *nesterov && (*momentum <= 0.0 || *dampening != 0.0) {
-                    return Err(invalid("optimizer", "nesterov", true, "used with momentum > 0 and dampening 0"));
-                }
-            }
-            OptimizerSpec::Adam { beta1, beta2, eps, weight_decay, .. }
-            | OptimizerSpec::AdamW { beta1, beta2, eps, weight_decay, .. } => {
-                unit("beta1", *beta1)?;
-                unit("beta2", *beta2)?;
-                non_negative("eps", *eps)?;
-                non_negative("weightDecay", *weight_decay)?;
-            }
-        }
+    pub fn learning_rate(&self) -> f64 {
+        self.lr
+    }
+
+    pub fn set_learning_rate(&mut self, lr: f64) -> Result<()> {
+        check_lr(lr)?;
+        self.lr = lr;
         Ok(())
     }
 
-    /// Builds the optimizer over `parameters`, in their order.
-    pub fn build(&self, parameters: &[&Tensor]) -> Result<COptimizer> {
-        self.validate()?;
-        let mut optimizer = match *self {
-            OptimizerSpec::Sgd { lr, momentum, dampening, weight_decay, nesterov } => {
-                COptimizer::sgd(lr, momentum, dampening, weight_decay, nesterov)?
-            }
-            OptimizerSpec::Adam { lr, beta1, beta2, eps, weight_decay } => {
-                COptimizer::adam(lr, beta1, beta2, weight_decay, eps, false)?
-            }
-            OptimizerSpec::AdamW { lr, beta1, beta2, eps, weight_decay } => {
-                COptimizer::adamw(lr, beta1, beta2, weight_decay, eps, false)?
-            }
-        };
+    pub fn states(&self) -> &[ParameterState] {
+        &self.states
+    }
+
+    /// Replaces every parameter's state at once (the caller has checked them).
+    pub fn set_states(&mut self, states: Vec<ParameterState>) -> Result<()> {
+        if states.len() != self.states.len() {
+            return Err(invalid(
+                "optimizer",
+                "state",
+                format!("{} parameters", states.len()),
+                &format!("{}", self.states.len()),
+            ));
+        }
+        self.states = states;
+        Ok(())
+    }
+
+    /// `zero_grad(set_to_none=True)`: the next backward writes fresh gradients.
+    pub fn zero_grad(&self, parameters: &[Parameter]) -> Result<()> {
         for parameter in parameters {
-            optimizer.add_parameters(parameter, 0)?;
+            clear_grad(&parameter.tensor)?;
         }
-        Ok(optimizer)
+        Ok(())
+    }
+
+    /// One update of every parameter that has a gradient.
+    pub fn step(&mut self, parameters: &[Parameter]) -> Result<()> {
+        let _guard = tch::no_grad_guard();
+        for (parameter, state) in parameters.iter().zip(self.states.iter_mut()) {
+            let grad = parameter.tensor.f_grad()?;
+            if !grad.defined() {
+                continue;
+            }
+            let param = &parameter.tensor;
+            match self.spec {
+                OptimizerSpec::Sgd { momentum, dampening, weight_decay, nesterov, .. } => {
+                    sgd(param, grad, state, self.lr, momentum, dampening, weight_decay, nesterov)?
+                }
+                OptimizerSpec::Adam { beta1, beta2, eps, weight_decay, .. } => adam(
+                    param,
+                    grad,
+                    state,
+                    AdamRule { lr: self.lr, beta1, beta2, eps, weight_decay, decoupled: false },
+                )?,
+                OptimizerSpec::AdamW { beta1, beta2, eps, weight_decay, .. } => adam(
+                    param,
+                    grad,
+                    state,
+                    AdamRule { lr: self.lr, beta1, beta2, eps, weight_decay, decoupled: true },
+                )?,
+            }
+        }
+        Ok(())
     }
 }
 
-pub fn check_lr(lr: f64) -> Result<()> {
-    if lr.is_finite() && lr > 0.0 {
-        Ok(())
-    } else {
-        Err(invalid("optimizer", "lr", lr, "a finite number > 0"))
+/// torch.optim.SGD's `_single_tensor_sgd`.
+#[allow(clippy::too_many_arguments)]
+fn sgd(
+    param: &Tensor,
+    grad: Tensor,
+    state: &mut ParameterState,
+    lr: f64,
+    momentum: f64,
+    dampening: f64,
+    weight_decay: f64,
+    nesterov: bool,
+) -> Result<()> {
+    let mut grad = grad;
+    if weight_decay != 0.0 {
+        // grad.add(param, alpha=weight_decay): a new tensor, the gradient itself is kept.
+        let decayed = grad.f_detach_copy()?;
+        add_scaled_(&decayed, param, weight_decay)?;
+        grad = decayed;
+    }
+    if momentum != 0.0 {
+        let buffer = match state.momentum_buffer.take() {
+            None => grad.f_detach_copy()?,
+            Some(mut buffer) => {
+                let _ = buffer.f_mul_scalar_(momentum)?;
+                add_scaled_(&buffer, &grad, 1.0 - dampening)?;
+                buffer
+            }
+        };
+        grad = if nesterov {
+            let ahead = grad.f_detach_copy()?;
+            add_scaled_(&ahead, &buffer, momentum)?;
+            ahead
+        } else {
+            buffer.shallow_clone()
+        };
+        state.momentum_buffer = Some(buffer);
+    }
+    add_scaled_(param, &grad, -lr)
+}
+
+struct AdamRule {
+    lr: f64,
+    beta1: f64,
+    beta2: f64,
+    eps: f64,
+    weight_decay: f64,
+    /// AdamW: decay the weights directly instead of adding to the gradient.
+    decoupled: bool,
+}
+
+/// torch.optim.Adam's `_single_tensor_adam` (AdamW is Adam with decoupled weight decay).
+fn adam(param: &Tensor, grad: Tensor, state: &mut ParameterState, rule: AdamRule) -> Result<()> {
+    let AdamRule { lr, beta1, beta2, eps, weight_decay, decoupled } = rule;
+    let mut exp_avg = match state.exp_avg.take() {
+        Some(t) => t,
+        None => param.f_zeros_like()?,
+    };
+    let mut exp_avg_sq = match state.exp_avg_sq.take() {
+        Some(t) => t,
+        None => param.f_zeros_like()?,
+    };
+    state.step += 1;
+    let mut grad = grad;
+    if weight_decay != 0.0 {
+        if decoupled {
+            let _ = param.shallow_clone().f_mul_scalar_(1.0 - lr * weight_decay)?;
+        } else {
+            let decayed = grad.f_detach_copy()?;
+            add_scaled_(&decayed, param, weight_decay)?;
+            grad = decayed;
+        }
+    }
+    let _ = exp_avg.f_lerp_(&grad, 1.0 - beta1)?;
+    let _ = exp_avg_sq.f_mul_scalar_(beta2)?;
+    addcmul_(&exp_avg_sq, &grad, &grad, 1.0 - beta2)?;
+    // Python floats: torch computes these scalars in double precision.
+    let step = state.step as f64;
+    let bias_correction1 = 1.0 - beta1.powf(step);
+    let bias_correction2 = 1.0 - beta2.powf(step);
+    let step_size = lr / bias_correction1;
+    let bias_correction2_sqrt = bias_correction2.powf(0.5);
+    let mut denom = exp_avg_sq.f_sqrt()?.f_div_scalar(bias_correction2_sqrt)?;
+    let _ = denom.f_add_scalar_(eps)?;
+    addcdiv_(param, &exp_avg, &denom, -step_size)?;
+    state.exp_avg = Some(exp_avg);
+    state.exp_avg_sq = Some(exp_avg_sq);
+    Ok(())
+}
+
+impl ParameterState {
+    /// The state as named tensors on the CPU (`{parameter}.{slot}`), for a checkpoint.
+    pub fn named_tensors(&self, parameter: &str) -> Result<Vec<(String, Tensor)>> {
+        let mut named = Vec::new();
+        for (slot, tensor) in
+            [("momentum_buffer", &self.momentum_buffer), ("exp_avg", &self.exp_avg), ("exp_avg_sq", &self.exp_avg_sq)]
+        {
+            if let Some(tensor) = tensor {
+                named.push((
+                    format!("{parameter}.{slot}"),
+                    tensor.f_detach()?.f_to_device(Device::Cpu)?.f_contiguous()?,
+                ));
+            }
+        }
+        if self.step > 0 {
+            // A float32 scalar, as torch.optim stores `state['step']`.
+            named.push((
+                format!("{parameter}.step"),
+                Tensor::f_from_slice(&[self.step as f32])?.f_to_kind(Kind::Float)?,
+            ));
+        }
+        Ok(named)
     }
 }

@@ -8,11 +8,11 @@ impl Model {
     /// One step on a batch already on the model's device; returns the (detached) mean loss
     /// without reading it, so callers decide when to synchronise.
     pub fn train_batch(&mut self, images: &Tensor, labels: &Tensor) -> Result<Tensor> {
-        self.optimizer.zero_grad()?;
+        self.optimizer.zero_grad(&self.network.parameters)?;
         let logits = self.network.forward(images, true)?;
         let loss = logits.f_cross_entropy_loss::<Tensor>(labels, None, tch::Reduction::Mean, -100, 0.0)?;
         loss.f_backward()?;
-        self.optimizer.step()?;
+        self.optimizer.step(&self.network.parameters)?;
         Ok(loss.f_detach()?)
     }
 

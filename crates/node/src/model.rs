@@ -187,6 +187,20 @@ impl NativeModel {
         guarded(|| self.inner.with(|m| m.load_weights(Path::new(&path))))
     }
 
+    /// The optimizer's state (momentum buffers, moments, steps) as safetensors.
+    #[napi]
+    pub fn save_optimizer_state(&self, path: String) -> napi::Result<()> {
+        guarded(|| self.inner.with(|m| m.save_optimizer_state(Path::new(&path))))
+    }
+
+    /// Weights and optionally optimizer state, all checked before anything changes.
+    #[napi]
+    pub fn load_checkpoint(&self, weights_path: String, optimizer_path: Option<String>) -> napi::Result<()> {
+        guarded(|| {
+            self.inner.with(|m| m.load_checkpoint(Path::new(&weights_path), optimizer_path.as_deref().map(Path::new)))
+        })
+    }
+
     /// Frees the parameters and optimizer state now instead of at garbage collection.
     #[napi]
     pub fn dispose(&self) -> napi::Result<()> {

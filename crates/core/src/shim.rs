@@ -1,0 +1,71 @@
+//! Safe wrappers over the C++ shim (shim/shim.cpp): ATen calls that tch's API does not reach.
+use crate::error::{CoreError, Result};
+use std::ffi::{c_char, c_int, CStr};
+use tch::{Device, Tensor};
+use torch_sys::C_tensor;
+
+extern "C" {
+    fn convtorch_free_message(message: *mut c_char);
+    fn convtorch_add_scaled_(target: *mut C_tensor, other: *const C_tensor, alpha: f64) -> *mut c_char;
+    fn convtorch_addcmul_(target: *mut C_tensor, a: *const C_tensor, b: *const C_tensor, value: f64) -> *mut c_char;
+    fn convtorch_addcdiv_(target: *mut C_tensor, a: *const C_tensor, b: *const C_tensor, value: f64) -> *mut c_char;
+    fn convtorch_clear_grad(target: *mut C_tensor) -> *mut c_char;
+    fn convtorch_rng_state(cuda_index: c_int, out: *mut *mut C_tensor) -> *mut c_char;
+    fn convtorch_set_rng_state(cuda_index: c_int, state: *const C_tensor) -> *mut c_char;
+}
+
+/// Turns the shim's returned message (NULL on success) into a result.
+fn checked(message: *mut c_char) -> Result<()> {
+    if message.is_null() {
+        return Ok(());
+    }
+    // SAFETY: a non-null message is a NUL-terminated string malloc'd by the shim.
+    let text = unsafe { CStr::from_ptr(message) }.to_string_lossy().into_owned();
+    unsafe { convtorch_free_message(message) };
+    Err(CoreError::Torch(tch::TchError::Torch(text)))
+}
+
+// In-place ATen methods are const on the handle (they change the storage), so a shared
+// reference to the tch tensor is enough.
+fn target(tensor: &Tensor) -> *mut C_tensor {
+    tensor.as_ptr() as *mut C_tensor
+}
+
+/// `target += alpha * other`, rounded as torch's `add_(other, alpha=alpha)`.
+pub fn add_scaled_(tensor: &Tensor, other: &Tensor, alpha: f64) -> Result<()> {
+    checked(unsafe { convtorch_add_scaled_(target(tensor), other.as_ptr(), alpha) })
+}
+
+/// `target += value * a * b`, as torch's `addcmul_`.
+pub fn addcmul_(tensor: &Tensor, a: &Tensor, b: &Tensor, value: f64) -> Result<()> {
+    checked(unsafe { convtorch_addcmul_(target(tensor), a.as_ptr(), b.as_ptr(), value) })
+}
+
+/// `target += value * a / b`, as torch's `addcdiv_`.
+pub fn addcdiv_(tensor: &Tensor, a: &Tensor, b: &Tensor, value: f64) -> Result<()> {
+    checked(unsafe { convtorch_addcdiv_(target(tensor), a.as_ptr(), b.as_ptr(), value) })
+}
+
+/// Drops a tensor's gradient (`param.grad = None`).
+pub fn clear_grad(tensor: &Tensor) -> Result<()> {
+    checked(unsafe { convtorch_clear_grad(target(tensor)) })
+}
+
+fn generator_index(device: Device) -> c_int {
+    match device {
+        Device::Cuda(index) => index as c_int,
+        _ => -1,
+    }
+}
+
+/// The state of the default generator of `device` (CPU, or one CUDA device), as bytes.
+pub fn rng_state(device: Device) -> Result<Tensor> {
+    let mut out: *mut C_tensor = std::ptr::null_mut();
+    checked(unsafe { convtorch_rng_state(generator_index(device), &mut out) })?;
+    // SAFETY: on success the shim stored a new heap tensor that we now own.
+    Ok(unsafe { Tensor::from_ptr(out) })
+}
+
+pub fn set_rng_state(device: Device, state: &Tensor) -> Result<()> {
+    checked(unsafe { convtorch_set_rng_state(generator_index(device), state.as_ptr()) })
+}
