@@ -10,6 +10,7 @@ export type NativeDataset = Binding.NativeDataset
 export type NativeEvaluation = Binding.Evaluation
 export type RuntimeInfo = Binding.RuntimeInfo
 export type TensorData = Binding.TensorData
+export type RngState = Binding.RngState
 
 let loaded: typeof Binding | undefined
 let chosen: LibtorchChoice | undefined

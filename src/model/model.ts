@@ -6,6 +6,8 @@ import { call, callAsync, native, type NativeModel } from '../native'
 import type { Normalisation } from '../data/dataset'
 import type { DeviceDataset } from '../data/device-dataset'
 import { resolveSpec } from './presets'
+import { restoreRng, rngSnapshot } from './rng'
+import type { RngSnapshot } from '../checkpoint/contents'
 import { inferShapes, type LayerShape } from './shapes'
 import { checkOptimizer, seedOptimizer, type OptimizerOptions } from './optimizer'
 import type { ModelSpec } from './spec'
@@ -245,6 +247,16 @@ export class Model {
   /** Frees the parameters and optimizer state (on the device too) now; later calls throw DisposedError. */
   dispose(): void {
     call(() => this.handle.dispose())
+  }
+
+  /** The generator states this model's dropout draws from (each model has its own). */
+  rngState(): RngSnapshot {
+    return call(() => rngSnapshot(this.handle))
+  }
+
+  /** Restores generator states from `rngState()`; `file` names where they came from in errors. */
+  setRngState(snapshot: RngSnapshot, file = 'setRngState()'): void {
+    restoreRng(this.handle, snapshot, file)
   }
 
   /** The parameters as one safetensors file under PyTorch's state_dict names. */

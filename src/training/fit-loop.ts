@@ -3,7 +3,6 @@
 import { performance } from 'node:perf_hooks'
 import type { DeviceDataset } from '../data/device-dataset'
 import type { Model } from '../model/model'
-import { rngSnapshot } from '../model/rng'
 import { TRAINING_FORMAT, TRAINING_VERSION, type TrainingState } from '../checkpoint/contents'
 import type { Callback, EpochEnd, FitContext, History, TrainBegin } from './callbacks'
 import { batchCount, trainEpoch } from './epoch'
@@ -74,7 +73,7 @@ function createContext(run: FitRun): FitContext & { stopReason: string | null } 
       data: { argument: run.dataArgument, source: run.info.source, trainCount: run.info.trainCount, testCount: run.info.testCount },
       history: run.history.epochs,
       callbacks: Object.fromEntries(run.callbacks.filter((c) => c.name && c.stateDict).map((c) => [c.name!, c.stateDict!()])),
-      rng: rngSnapshot(run.model.device),
+      rng: run.model.rngState(),
     }),
   }
   return context

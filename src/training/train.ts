@@ -7,7 +7,6 @@ import { resolveData } from '../data/sources'
 import { torchLoaderOrders } from '../data/torch-order'
 import { ConvtorchError, invalidArgument } from '../errors'
 import { Model } from '../model/model'
-import { restoreRng } from '../model/rng'
 import { History, type Callback, type FitContext } from './callbacks'
 import { CheckpointCallback, checkpoint } from './checkpoint-callback'
 import { batchCount } from './epoch'
@@ -105,7 +104,7 @@ export async function train(options: TrainOptions = {}): Promise<TrainResult> {
   const model = resumption
     ? Model.fromCheckpoint(resumption.model, resumption.weights, resumption.optimizer, resolved.device)
     : Model.create({ model: spec, seed: resolved.seed, device: resolved.device, init: resolved.init, optimizer: resolved.optimizer })
-  if (resumption) restoreRng(resumption.training.rng, model.device, resumption.dir)
+  if (resumption) model.setRngState(resumption.training.rng, resumption.dir)
   model.setDataDescription({ normalise: resolved.normalise, classNames: (data as { classNames?: string[] | null }).classNames ?? null })
   checkData(model, data.train, data.test)
   const trainData = data.train.toDevice(model.device, resolved.normalise ?? undefined)

@@ -4,6 +4,7 @@ use crate::error::{invalid, Result};
 use crate::init::{initialise, Init};
 use crate::layer::Network;
 use crate::optimizer::{Optimizer, OptimizerSpec};
+use crate::rng::Generators;
 use crate::spec::ModelSpec;
 use tch::{Device, Kind, Tensor};
 
@@ -33,6 +34,8 @@ impl Default for ModelOptions {
 pub struct Model {
     pub(crate) network: Network,
     pub(crate) optimizer: Optimizer,
+    /// Dropout's generator states, this model's own (see `rng`).
+    pub(crate) generators: Generators,
     pub(crate) spec: ModelSpec,
     pub(crate) device: Device,
 }
@@ -78,7 +81,9 @@ impl Model {
         };
         network.fast_paths = options.fast_paths;
         let optimizer = Optimizer::new(options.optimizer, network.parameters.len())?;
-        Ok(Model { network, optimizer, spec, device: options.device })
+        // Training draws continue from where initialisation left the seeded generators.
+        let generators = Generators::capture(options.device)?;
+        Ok(Model { network, optimizer, generators, spec, device: options.device })
     }
 
     pub fn device(&self) -> Device {
@@ -150,6 +155,14 @@ impl Model {
 
     pub fn optimizer(&self) -> &Optimizer {
         &self.optimizer
+    }
+
+    pub fn generators(&self) -> &Generators {
+        &self.generators
+    }
+
+    pub fn generators_mut(&mut self) -> &mut Generators {
+        &mut self.generators
     }
 
     /// Sets the learning rate of the running optimizer, keeping its state (for schedules).

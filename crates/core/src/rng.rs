@@ -1,24 +1,68 @@
-//! The default generators' states as bytes: what a checkpoint keeps so that a resumed run
-//! draws the same dropout masks as an uninterrupted one.
+//! Each model's own generator states. Dropout draws from libtorch's default generators, which
+//! every model of the process shares; a model installs its own states around its training
+//! calls (all on one compute thread) and keeps what they drew, so its masks depend on its own
+//! history only: two runs in one process stay reproducible, and a checkpoint that saves these
+//! bytes resumes the masks exactly.
 use crate::error::{invalid, Result};
 use crate::model::host_values;
 use crate::shim;
 use tch::{Device, Kind, Tensor};
 
-/// The state of the CPU generator, or of one CUDA device's.
-pub fn generator_state(device: Device) -> Result<Vec<u8>> {
-    host_values::<u8>(&shim::rng_state(device)?)
+#[derive(Debug)]
+pub struct Generators {
+    cpu: Tensor,
+    /// The model's CUDA device's generator, for models on a GPU.
+    cuda: Option<(Device, Tensor)>,
 }
 
-pub fn set_generator_state(device: Device, state: &[u8]) -> Result<()> {
-    let current = shim::rng_state(device)?;
-    if current.numel() != state.len() || current.kind() != Kind::Uint8 {
-        return Err(invalid(
-            "setRngState",
-            "state",
-            format!("{} bytes", state.len()),
-            &format!("the {} bytes of this libtorch's generator state", current.numel()),
-        ));
+impl Generators {
+    /// The default generators' states now (the CPU's and, for a CUDA device, that device's).
+    pub fn capture(device: Device) -> Result<Generators> {
+        let cuda = match device {
+            Device::Cuda(_) => Some((device, shim::rng_state(device)?)),
+            _ => None,
+        };
+        Ok(Generators { cpu: shim::rng_state(Device::Cpu)?, cuda })
     }
-    shim::set_rng_state(device, &Tensor::f_from_slice(state)?)
+
+    /// Makes these the default generators' states.
+    pub fn install(&self) -> Result<()> {
+        shim::set_rng_state(Device::Cpu, &self.cpu)?;
+        if let Some((device, state)) = &self.cuda {
+            shim::set_rng_state(*device, state)?;
+        }
+        Ok(())
+    }
+
+    /// libtorch's own byte layout of the CPU state and of the CUDA one, if any.
+    pub fn to_bytes(&self) -> Result<(Vec<u8>, Option<Vec<u8>>)> {
+        let cuda = match &self.cuda {
+            Some((_, state)) => Some(host_values::<u8>(state)?),
+            None => None,
+        };
+        Ok((host_values::<u8>(&self.cpu)?, cuda))
+    }
+
+    /// Replaces the states with bytes from `to_bytes` (a CUDA state is ignored on the CPU).
+    pub fn set_bytes(&mut self, cpu: &[u8], cuda: Option<&[u8]>) -> Result<()> {
+        let checked = |current: &Tensor, bytes: &[u8], which: &str| -> Result<Tensor> {
+            if current.numel() != bytes.len() || current.kind() != Kind::Uint8 {
+                return Err(invalid(
+                    "setRngState",
+                    which,
+                    format!("{} bytes", bytes.len()),
+                    &format!("the {} bytes of this libtorch's generator state", current.numel()),
+                ));
+            }
+            Ok(Tensor::f_from_slice(bytes)?)
+        };
+        let cpu = checked(&self.cpu, cpu, "cpu")?;
+        let cuda = match (&self.cuda, cuda) {
+            (Some((device, current)), Some(bytes)) => Some((*device, checked(current, bytes, "device")?)),
+            (current, _) => current.as_ref().map(|(device, state)| (*device, state.shallow_clone())),
+        };
+        self.cpu = cpu;
+        self.cuda = cuda;
+        Ok(())
+    }
 }

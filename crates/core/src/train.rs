@@ -2,9 +2,21 @@
 use crate::dataset::{check_examples, DeviceDataset};
 use crate::error::{invalid, Result};
 use crate::model::{host_values, Model};
+use crate::rng::Generators;
 use tch::{Kind, Tensor};
 
 impl Model {
+    /// Runs `body` with this model's generator states installed, keeps what it drew, and puts
+    /// back the states that were installed before (see `rng`).
+    fn with_own_generators<R>(&mut self, body: impl FnOnce(&mut Model) -> Result<R>) -> Result<R> {
+        let outside = Generators::capture(self.device)?;
+        self.generators.install()?;
+        let result = body(self);
+        self.generators = Generators::capture(self.device)?;
+        outside.install()?;
+        result
+    }
+
     /// One step on a batch already on the model's device; returns the (detached) mean loss
     /// without reading it, so callers decide when to synchronise.
     pub fn train_batch(&mut self, images: &Tensor, labels: &Tensor) -> Result<Tensor> {
@@ -22,7 +34,7 @@ impl Model {
         let [c, h, w] = self.spec.input;
         let images = Tensor::f_from_slice(pixels)?.f_view([count, c, h, w])?.f_to_device(self.device)?;
         let labels = Tensor::f_from_slice(labels)?.f_to_kind(Kind::Int64)?.f_to_device(self.device)?;
-        let loss = self.train_batch(&images, &labels)?;
+        let loss = self.with_own_generators(|model| model.train_batch(&images, &labels))?;
         Ok(loss.f_double_value(&[])? as f32)
     }
 
@@ -68,9 +80,21 @@ impl Model {
         }
         let indices: Vec<i64> = order.iter().map(|i| i64::from(*i)).collect();
         let indices = Tensor::f_from_slice(&indices)?.f_to_device(self.device)?;
-        let total = indices.size()[0];
         // Losses are written in place into one tensor, for the reason given in `evaluate`.
         let losses = Tensor::f_empty([batches], (Kind::Float, self.device))?;
+        self.with_own_generators(|model| model.train_in_order(data, &indices, batch_size, learning_rates, &losses))?;
+        host_values::<f32>(&losses)
+    }
+
+    fn train_in_order(
+        &mut self,
+        data: &DeviceDataset,
+        indices: &Tensor,
+        batch_size: i64,
+        learning_rates: Option<&[f64]>,
+        losses: &Tensor,
+    ) -> Result<()> {
+        let total = indices.size()[0];
         let mut start = 0;
         while start < total {
             let batch_index = start / batch_size;
@@ -85,7 +109,7 @@ impl Model {
             losses.f_narrow(0, batch_index, 1)?.f_copy_(&loss.f_view([1])?)?;
             start += length;
         }
-        host_values::<f32>(&losses)
+        Ok(())
     }
 
     pub(crate) fn check_dataset(&self, context: &str, data: &DeviceDataset) -> Result<()> {

@@ -7,12 +7,10 @@ mod dataset;
 mod error;
 mod evaluate_task;
 mod model;
-mod rng;
 mod runtime;
 mod slot;
 mod train_task;
 
 pub use dataset::NativeDataset;
 pub use model::NativeModel;
-pub use rng::{rng_state, set_rng_state};
 pub use runtime::{runtime_info, set_num_threads, torch_loader_orders, torch_version_string, RuntimeInfo};

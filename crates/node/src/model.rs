@@ -8,7 +8,7 @@ use convtorch_core::init::Init;
 use convtorch_core::model::{HostTensor, Model, ModelOptions};
 use convtorch_core::optimizer::OptimizerSpec;
 use convtorch_core::ModelSpec;
-use napi::bindgen_prelude::{AsyncTask, Float32Array, Int32Array, Uint32Array};
+use napi::bindgen_prelude::{AsyncTask, Float32Array, Int32Array, Uint32Array, Uint8Array};
 use napi_derive::napi;
 use std::path::Path;
 
@@ -21,6 +21,13 @@ pub struct CreateOptions {
     pub optimizer: String,
     /// Equivalent, faster formulations (default true).
     pub fast_paths: Option<bool>,
+}
+
+/// A model's generator states (libtorch's bytes): the CPU's, and its CUDA device's if any.
+#[napi(object)]
+pub struct RngState {
+    pub cpu: Uint8Array,
+    pub device: Option<Uint8Array>,
 }
 
 #[napi(object)]
@@ -199,6 +206,18 @@ impl NativeModel {
         guarded(|| {
             self.inner.with(|m| m.load_checkpoint(Path::new(&weights_path), optimizer_path.as_deref().map(Path::new)))
         })
+    }
+
+    /// The generator states this model's dropout draws from (saved by checkpoints).
+    #[napi]
+    pub fn rng_state(&self) -> napi::Result<RngState> {
+        let (cpu, device) = guarded(|| self.inner.with(|m| m.generators().to_bytes()))?;
+        Ok(RngState { cpu: Uint8Array::new(cpu), device: device.map(Uint8Array::new) })
+    }
+
+    #[napi]
+    pub fn set_rng_state(&self, cpu: Uint8Array, device: Option<Uint8Array>) -> napi::Result<()> {
+        guarded(|| self.inner.with(|m| m.generators_mut().set_bytes(&cpu, device.as_deref())))
     }
 
     /// Frees the parameters and optimizer state now instead of at garbage collection.
