@@ -51,6 +51,11 @@ export async function pointerTarget(pointer: string): Promise<string | null> {
  */
 export async function publishDirectory(pointer: string, version: string, fill: (dir: string) => Promise<void>): Promise<string | null> {
   const staging = `${version}${PARTIAL}`
+  if ((await kindOf(version)) !== 'absent') {
+    // A version of this name that the pointer does not use is what a killed writer left.
+    if ((await pointerTarget(pointer)) === resolve(version)) throw new Error(`${version} is the checkpoint ${pointer} points at; a new version needs a new name`)
+    await rm(version, { recursive: true, force: true })
+  }
   await rm(staging, { recursive: true, force: true })
   await mkdir(staging, { recursive: true })
   await fill(staging)
