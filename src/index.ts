@@ -19,4 +19,6 @@ export { accuracy, confusionMatrix, mean, perClassMetrics, type ClassMetrics } f
 export type { TrainOptions } from './training/options'
 export { train, TrainingAbortedError, type TestResult, type Timings, type TrainResult } from './training/train'
 export { summary } from './cli/summary-command'
+export { decodeImage, readImage, type Channels, type DecodedImage, type DecodeImageOptions, type ReadImageOptions } from './image/decode'
+export { IMAGE_EXTENSIONS, listImageFiles } from './image/list-files'
 export { learningRateAt, parseSchedule, type ScheduleOptions, type SchedulePer } from './training/schedule'
