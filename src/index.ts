@@ -21,4 +21,6 @@ export { train, TrainingAbortedError, type TestResult, type Timings, type TrainR
 export { summary } from './cli/summary-command'
 export { decodeImage, readImage, type Channels, type DecodedImage, type DecodeImageOptions, type ReadImageOptions } from './image/decode'
 export { IMAGE_EXTENSIONS, listImageFiles } from './image/list-files'
+export { mnistInputFromFile, preprocessMnist, type MnistInput } from './image/mnist-preprocess'
+export type { Preprocess } from './image/preprocess'
 export { learningRateAt, parseSchedule, type ScheduleOptions, type SchedulePer } from './training/schedule'
