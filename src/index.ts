@@ -23,5 +23,6 @@ export { decodeImage, readImage, type Channels, type DecodedImage, type DecodeIm
 export { IMAGE_EXTENSIONS, listImageFiles } from './image/list-files'
 export { mnistInputFromFile, preprocessMnist, type MnistInput } from './image/mnist-preprocess'
 export type { Preprocess } from './image/preprocess'
+export { pytorchSource, type PytorchSourceOptions } from './export/pytorch-source'
 export { predictFiles, type ClassScore, type FilePrediction, type PredictFilesOptions } from './predict/predict-files'
 export { learningRateAt, parseSchedule, type ScheduleOptions, type SchedulePer } from './training/schedule'
