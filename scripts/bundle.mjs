@@ -5,9 +5,9 @@
 // usual lookup (CONVTORCH_LIBTORCH, LIBTORCH, CONVTORCH_PYTHON or python3 on PATH).
 // Usage: node scripts/bundle.mjs [--out DIR]
 import { chmodSync, copyFileSync, cpSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
-import { dirname, join, resolve } from 'node:path'
-import { createRequire } from 'node:module'
+import { join, resolve } from 'node:path'
 import { buildPortableAddon, root, run } from './build-portable.mjs'
+import { copyDependencies } from './copy-dependencies.mjs'
 
 const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'))
 const outIndex = process.argv.indexOf('--out')
@@ -25,16 +25,7 @@ for (const file of ['package.json', 'binding.js', 'README.md']) copyFileSync(joi
 cpSync(join(root, 'dist', 'src'), join(app, 'dist', 'src'), { recursive: true })
 cpSync(join(root, 'scripts', 'setup-torch.mjs'), join(app, 'scripts', 'setup-torch.mjs'))
 // Runtime dependencies, with their own dependencies, as npm installed them here.
-const requireHere = createRequire(join(root, 'package.json'))
-const copied = new Set()
-function copyPackage(packageName) {
-  if (copied.has(packageName)) return
-  copied.add(packageName)
-  const manifest = requireHere.resolve(`${packageName}/package.json`)
-  cpSync(dirname(manifest), join(app, 'node_modules', packageName), { recursive: true })
-  for (const dependency of Object.keys(JSON.parse(readFileSync(manifest, 'utf8')).dependencies ?? {})) copyPackage(dependency)
-}
-for (const dependency of Object.keys(pkg.dependencies ?? {})) copyPackage(dependency)
+copyDependencies(root, join(app, 'node_modules'))
 copyFileSync(process.execPath, join(stage, 'node'))
 writeFileSync(join(stage, 'bin', 'convtorch'), `#!/bin/sh
 # convtorch, self-contained: this bundle's Node runtime runs the CLI.

@@ -57,6 +57,13 @@ export class DatasetError extends ConvtorchError {
   }
 }
 
+/** An image file that cannot be listed or decoded; the message names the file and the reason. */
+export class ImageError extends ConvtorchError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('CONVTORCH_IMAGE', message, options)
+  }
+}
+
 /** libtorch itself failed (a C++ exception caught at the boundary). */
 export class TorchError extends ConvtorchError {
   constructor(message: string, options?: { cause?: unknown }) {
@@ -84,6 +91,7 @@ const byCode: Record<string, new (message: string, options?: { cause?: unknown }
   CONVTORCH_BUSY: BusyError,
   CONVTORCH_DISPOSED: DisposedError,
   CONVTORCH_CHECKPOINT: CheckpointError,
+  CONVTORCH_IMAGE: ImageError,
   CONVTORCH_TORCH: TorchError,
   CONVTORCH_INTERNAL: InternalError,
 }
