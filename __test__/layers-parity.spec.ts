@@ -1,7 +1,7 @@
 import test from 'ava'
 import { Model, type ModelSpec, type OptimizerOptions } from '../src/index'
 import { firstBatch } from './helpers/mnist'
-import { pythonWithTorch, relativeError, runTorchScript } from './helpers/torch'
+import { pythonWithTorch, relativeError, runTorchScript, torchMissing } from './helpers/torch'
 
 interface Answer {
   logits: number[]
@@ -55,8 +55,7 @@ const torch = pythonWithTorch()
 
 if ('reason' in torch) {
   test('layer and optimizer parity with PyTorch', (t) => {
-    t.log(`skipped: ${torch.reason}`)
-    t.pass()
+    torchMissing(t, torch.reason)
   })
 } else {
   const check = async (t: import('ava').ExecutionContext, spec: ModelSpec, optimizer: OptimizerOptions) => {

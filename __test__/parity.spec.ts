@@ -1,7 +1,7 @@
 import test from 'ava'
 import { Model } from '../src/index'
 import { firstBatch } from './helpers/mnist'
-import { pythonWithTorch, relativeError, runTorchScript } from './helpers/torch'
+import { pythonWithTorch, relativeError, runTorchScript, torchMissing } from './helpers/torch'
 
 interface TorchAnswer {
   torch: string
@@ -17,8 +17,7 @@ const torchAvailable = pythonWithTorch()
 
 if ('reason' in torchAvailable) {
   test('parity with PyTorch', (t) => {
-    t.log(`skipped: ${torchAvailable.reason}`)
-    t.pass()
+    torchMissing(t, torchAvailable.reason)
   })
 } else {
   const { python } = torchAvailable

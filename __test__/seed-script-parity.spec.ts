@@ -1,15 +1,14 @@
 import test from 'ava'
 import { bundledMnistDir, Model, torchLoaderOrders } from '../src/index'
 import { mnist } from './helpers/mnist'
-import { pythonWithTorch, relativeError, runTorchScript } from './helpers/torch'
+import { pythonWithTorch, relativeError, runTorchScript, torchMissing } from './helpers/torch'
 
 const torch = pythonWithTorch()
 const STEPS = 120
 
 test('with the torch shuffle, convtorch trains on the seed script\'s batches and gets its costs', async (t) => {
   if ('reason' in torch) {
-    t.log(`skipped: ${torch.reason}`)
-    t.pass()
+    torchMissing(t, torch.reason)
     return
   }
   const expected = runTorchScript<{ costs: number[]; params: Record<string, number[]> }>(torch.python, 'seed_script_steps.py', { data: bundledMnistDir(), steps: STEPS })

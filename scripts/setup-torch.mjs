@@ -22,6 +22,8 @@ import { fileURLToPath } from 'node:url'
 const TORCH_VERSION = '2.11.0'
 // Read off torch 2.11.0's METADATA: cuda-toolkit[cudart,cupti]==13.0.2 pins these two.
 const LIGHT_RUNTIME_WHEELS = ['nvidia-cuda-runtime==13.0.96', 'nvidia-cuda-cupti==13.0.85']
+// safetensors.torch imports packaging, and numpy to save, neither of which safetensors declares.
+const SAFETENSORS = ['safetensors==0.7.0', 'packaging==25.0', 'numpy==2.4.6']
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..')
 const stateDir = join(root, '.torch')
@@ -110,6 +112,13 @@ function pip(python, args) {
   log(`pip install ${args.join(' ')}: ${((Date.now() - started) / 1000).toFixed(1)} s`)
 }
 
+// The interchange tests read and write PyTorch state_dicts as a Python user does, with the
+// safetensors package; it goes into convtorch's own environments only, never a user's.
+function ensureSafetensors(python) {
+  if (spawnSync(python, ['-c', 'import safetensors.torch, numpy'], { stdio: 'ignore' }).status === 0) return
+  pip(python, SAFETENSORS)
+}
+
 function installInto(venv, set) {
   const python = join(venv, 'bin', 'python3')
   if (!existsSync(python)) {
@@ -117,13 +126,15 @@ function installInto(venv, set) {
     const base = process.env.CONVTORCH_BASE_PYTHON ?? 'python3'
     execFileSync(base, ['-m', 'venv', venv], { stdio: 'inherit' })
   }
-  if (usePython(python, venv, set)) return
-  if (set === 'light') {
-    pip(python, ['--no-deps', `torch==${TORCH_VERSION}`, ...LIGHT_RUNTIME_WHEELS])
-  } else {
-    pip(python, [`torch==${TORCH_VERSION}`])
+  if (!usePython(python, venv, set)) {
+    if (set === 'light') {
+      pip(python, ['--no-deps', `torch==${TORCH_VERSION}`, ...LIGHT_RUNTIME_WHEELS])
+    } else {
+      pip(python, [`torch==${TORCH_VERSION}`])
+    }
+    if (!usePython(python, venv, set)) fail(`torch ${TORCH_VERSION} was installed into ${venv} but cannot be found there`)
   }
-  if (!usePython(python, venv, set)) fail(`torch ${TORCH_VERSION} was installed into ${venv} but cannot be found there`)
+  if (set === 'full') ensureSafetensors(python)
 }
 
 function main() {
@@ -149,7 +160,10 @@ function main() {
     return
   }
   const local = join(stateDir, 'venv')
-  if (existsSync(join(local, 'bin', 'python3')) && usePython(join(local, 'bin', 'python3'), local, set)) return
+  if (existsSync(join(local, 'bin', 'python3')) && usePython(join(local, 'bin', 'python3'), local, set)) {
+    if (set === 'full') ensureSafetensors(join(local, 'bin', 'python3'))
+    return
+  }
   if (usePython('python3', 'python3 on PATH', set)) return
   installInto(local, set)
 }

@@ -1,4 +1,5 @@
 // Runs the checked-in PyTorch scripts with the interpreter the build used (CONVTORCH_PYTHON).
+import type { ExecutionContext } from 'ava'
 import { spawnSync } from 'node:child_process'
 import { join } from 'node:path'
 
@@ -27,4 +28,16 @@ export function relativeError(actual: ArrayLike<number>, expected: ArrayLike<num
     scale = Math.max(scale, Math.abs(expected[i]))
   }
   return scale === 0 ? diff : diff / scale
+}
+
+/**
+ * What a parity test does where torch cannot be imported: fail in CI (which installs torch, so
+ * its absence is a broken setup), skip with the reason printed elsewhere.
+ */
+export function torchMissing(t: ExecutionContext, reason: string): void {
+  if (process.env.CI) t.fail(`torch is required in CI: ${reason}`)
+  else {
+    t.log(`skipped: ${reason}`)
+    t.pass()
+  }
 }

@@ -1,7 +1,10 @@
 #!/usr/bin/env node
-// convtorch command line: train, summary, doctor.
+// convtorch command line: train, eval, predict, export, summary, doctor, setup-torch.
 import { ConvtorchError } from '../errors'
 import { doctorCommand } from './doctor-command'
+import { evalCommand } from './eval-command'
+import { exportCommand } from './export-command'
+import { predictCommand } from './predict-command'
 import { setupTorchCommand } from './setup-torch-command'
 import { summaryCommand } from './summary-command'
 import { TRAIN_HELP, trainCommand } from './train-command'
@@ -9,7 +12,10 @@ import { TRAIN_HELP, trainCommand } from './train-command'
 const HELP = `Usage: convtorch <command> [options]
 
 Commands:
-  train     train a ConvNet (the seed tutorial's by default) on MNIST or IDX data
+  train     train a ConvNet (the seed tutorial's by default) on MNIST or IDX data; --resume
+  eval      loss, accuracy, confusion matrix and per-class metrics of a trained model
+  predict   the classes of image files (PNG, JPEG, WebP) by a trained model
+  export    a trained model as PyTorch source and weights
   summary   print each layer's output shape and parameter count
   doctor    report libtorch, CUDA devices and threads
   setup-torch [--light]  install torch 2.11.0 from PyPI for convtorch (into its .torch/venv)
@@ -21,6 +27,12 @@ async function main(argv: string[]): Promise<number> {
   switch (command) {
     case 'train':
       return trainCommand(rest)
+    case 'eval':
+      return evalCommand(rest)
+    case 'predict':
+      return predictCommand(rest)
+    case 'export':
+      return exportCommand(rest)
     case 'summary':
       return summaryCommand(rest)
     case 'doctor':
@@ -34,7 +46,7 @@ async function main(argv: string[]): Promise<number> {
       process.stdout.write(HELP)
       return command === undefined ? 2 : 0
     default:
-      process.stderr.write(`convtorch: unknown command '${command}'; expected train, summary, doctor or setup-torch\n`)
+      process.stderr.write(`convtorch: unknown command '${command}'; expected train, eval, predict, export, summary, doctor or setup-torch\n`)
       return 2
   }
 }

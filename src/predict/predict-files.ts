@@ -26,7 +26,7 @@ export interface PredictFilesOptions {
   top?: number
   /** Default 'mnist' for 1x28x28 models, else 'resize'. */
   preprocess?: Preprocess
-  /** One name per class, e.g. ['zero', 'one', ...]. */
+  /** One name per class, e.g. ['zero', 'one', ...]; default: the model's own, if it has them. */
   classNames?: readonly string[]
   /** Files decoded and predicted together; default 64. */
   batchSize?: number
@@ -65,7 +65,7 @@ export async function predictFiles(model: Model, files: readonly string[], optio
   const classes = model.classes
   const top = Math.min(positiveInteger('top', options.top, 3), classes)
   const batchSize = positiveInteger('batchSize', options.batchSize, 64)
-  const names = checkClassNames(options.classNames, classes)
+  const names = checkClassNames(options.classNames ?? model.classNames ?? undefined, classes)
   const input = model.spec.input
   const preprocess = checkPreprocess(CONTEXT, options.preprocess, input)
   const perImage = input[0] * input[1] * input[2]
@@ -76,6 +76,8 @@ export async function predictFiles(model: Model, files: readonly string[], optio
     const inputs = await Promise.all(batch.map((file) => modelInputFromFile(file, preprocess, input)))
     const images = new Float32Array(batch.length * perImage)
     inputs.forEach((pixels, i) => images.set(pixels, i * perImage))
+    // Prepared as the training data was: scaled to [0, 1], then the model's normalisation.
+    if (model.normalise) for (let i = 0; i < images.length; i++) images[i] = (images[i] - model.normalise.mean) / model.normalise.std
     const { labels, probabilities } = model.predict(images)
     batch.forEach((file, i) => {
       const own = probabilities.slice(i * classes, (i + 1) * classes)

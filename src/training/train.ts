@@ -12,20 +12,13 @@ import { CheckpointCallback, checkpoint } from './checkpoint-callback'
 import { batchCount } from './epoch'
 import { fit, type FitSeconds } from './fit-loop'
 import { initialLoopState } from './loop-state'
-import { confusionMatrix, perClassMetrics, type ClassMetrics } from './metrics'
+import { evaluateUploaded, type EvaluationReport } from '../evaluation/evaluate'
 import { resolveOptions, type ResolvedOptions, type TrainOptions } from './options'
 import { openResumption, type Resumption } from './resume'
 import { runRecord } from './run-record'
 
-export interface TestResult {
-  accuracy: number
-  loss: number
-  correct: number
-  count: number
-  /** [actual][predicted] counts. */
-  confusionMatrix: number[][]
-  perClass: ClassMetrics[]
-}
+/** The final evaluation of the test set. */
+export type TestResult = EvaluationReport
 
 export interface Timings {
   /** Reading the data and uploading it to the device. */
@@ -129,10 +122,8 @@ export async function train(options: TrainOptions = {}): Promise<TrainResult> {
     const checkpointOf = () => all.find((c): c is CheckpointCallback => c instanceof CheckpointCallback)?.last ?? null
     const finish = async (context: FitContext): Promise<TrainResult> => {
       const phase = performance.now()
-      const evaluation = await model.evaluate(testData, { batchSize: resolved.evalBatchSize })
+      const test = await evaluateUploaded(model, testData, data.test.labels, resolved.evalBatchSize)
       seconds.testEval += (performance.now() - phase) / 1000
-      const matrix = confusionMatrix(data.test.labels, evaluation.predictions, model.classes)
-      const test = { accuracy: evaluation.accuracy, loss: evaluation.loss, correct: evaluation.correct, count: evaluation.count, confusionMatrix: matrix, perClass: perClassMetrics(matrix) }
       const timings = { dataSeconds, trainSeconds: seconds.train, trainEvalSeconds: seconds.trainEval, testEvalSeconds: seconds.testEval, totalSeconds: (performance.now() - started) / 1000 }
       return { model, history, test, timings, options: resolved, source: data.source, checkpoint: checkpointOf(), stopped: context.stopReason }
     }
