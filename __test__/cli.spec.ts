@@ -4,6 +4,7 @@ import { existsSync } from 'node:fs'
 import { mkdtemp, readFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { drawDigits } from './helpers/draw-digits'
 import { smallMnistDir } from './helpers/small-mnist'
 
 const cli = join(__dirname, '..', 'src', 'cli', 'main.js')
@@ -54,10 +55,12 @@ test('convtorch summary prints the seed net with 9,098 parameters', (t) => {
   t.regex(run.stdout, /Total params: 9,098/)
 })
 
-test('Ctrl-C stops convtorch train with exit code 130 and keeps a checkpoint', async (t) => {
+test('Ctrl-C stops convtorch train with exit code 130; --resume then ends where an uninterrupted run ends', async (t) => {
   const dir = await smallMnistDir(6_000, 200)
   const out = await mkdtemp(join(tmpdir(), 'convtorch-interrupted-'))
-  const child = spawn(process.execPath, [cli, 'train', '--data', dir, '--epochs', '50', '--device', 'cpu', '--out', out], { stdio: ['ignore', 'pipe', 'pipe'] })
+  // 188 batches an epoch: the signal, honoured between native calls of 50 batches, lands inside one.
+  const flags = ['--data', dir, '--device', 'cpu', '--optimizer', 'adam', '--lr', '0.002', '--shuffle', 'seeded', '--batch-size', '32']
+  const child = spawn(process.execPath, [cli, 'train', ...flags, '--epochs', '3', '--out', out], { stdio: ['ignore', 'pipe', 'pipe'] })
   let stdout = ''
   let stderr = ''
   child.stderr.on('data', (chunk) => (stderr += chunk))
@@ -65,7 +68,7 @@ test('Ctrl-C stops convtorch train with exit code 130 and keeps a checkpoint', a
     child.stdout.on('data', (chunk) => {
       stdout += chunk
       // Interrupt once the first epoch is complete and the second has started.
-      if (/Epoch: 002\/050 \| Batch 000/.test(stdout) && !child.killed) child.kill('SIGINT')
+      if (/Epoch: 002\/003 \| Batch 000/.test(stdout) && !child.killed) child.kill('SIGINT')
     })
     child.on('exit', resolve)
   })
@@ -74,8 +77,54 @@ test('Ctrl-C stops convtorch train with exit code 130 and keeps a checkpoint', a
   // The signal is honoured between native calls (50 batches each), so where it lands varies.
   const stopped = /aborted in epoch (\d+) after (\d+) batches; checkpoint saved in/.exec(stderr)
   t.truthy(stopped, stderr)
-  const progress = JSON.parse(await readFile(join(out, 'checkpoint', 'progress.json'), 'utf8'))
-  t.deepEqual(progress, { epoch: Number(stopped![1]), batch: Number(stopped![2]), complete: false })
-  t.true(progress.epoch >= 2 && progress.epoch < 50)
+  const { loop } = JSON.parse(await readFile(join(out, 'checkpoint', 'training.json'), 'utf8'))
+  t.like(loop, { epoch: Number(stopped![1]), batch: Number(stopped![2]), epochDone: false })
   t.true(existsSync(join(out, 'checkpoint', 'weights.safetensors')))
+
+  const endOf = (run: ReturnType<typeof convtorch>) => JSON.parse(run.stdout.trim().split('\n').pop()!)
+  const resumed = convtorch(['train', '--resume', out, '--json'])
+  t.is(resumed.status, 0, resumed.stderr)
+  t.like(JSON.parse(resumed.stdout.split('\n')[0]), { event: 'start', resumedFrom: { epoch: loop.epoch, batch: loop.batch } })
+  const whole = convtorch(['train', ...flags, '--epochs', '3', '--out', await mkdtemp(join(tmpdir(), 'convtorch-whole-')), '--json'])
+  t.deepEqual(endOf(resumed).test, endOf(whole).test, 'the same test loss, accuracy and confusion matrix')
+  const refused = convtorch(['train', '--resume', out, '--batch-size', '64'])
+  t.is(refused.status, 2)
+  t.regex(refused.stderr, /batchSize must be 32 as in the run being resumed/)
+})
+
+test('a trained run, judged, asked about image files and exported from the command line', async (t) => {
+  const dir = await smallMnistDir(6_000, 300)
+  const out = await mkdtemp(join(tmpdir(), 'convtorch-life-'))
+  t.is(convtorch(['train', '--data', dir, '--epochs', '2', '--device', 'cpu', '--optimizer', 'adam', '--lr', '0.003', '--out', out]).status, 0)
+
+  const judged = convtorch(['eval', '--model', out, '--data', dir, '--device', 'cpu'])
+  t.is(judged.status, 0, judged.stderr)
+  t.regex(judged.stdout, /^Accuracy: \d+\.\d\d% \(\d+\/300\)$/m)
+  t.regex(judged.stdout, /^class\s+precision\s+recall\s+f1\s+support$/m)
+  t.regex(judged.stdout, /^actual \\ predicted\s+0\s+1\s+2/m)
+  const json = JSON.parse(convtorch(['eval', '--model', join(out, 'best'), '--data', dir, '--json']).stdout)
+  t.is(json.count, 300)
+  t.is(json.confusionMatrix.flat().reduce((a: number, b: number) => a + b, 0), 300)
+
+  const images = await mkdtemp(join(tmpdir(), 'convtorch-images-'))
+  const drawn = await drawDigits(images)
+  if ('reason' in drawn) t.log(`predict on drawn digits skipped: ${drawn.reason}`)
+  else {
+    const asked = convtorch(['predict', '--model', out, '--top', '2', images])
+    t.is(asked.status, 0, asked.stderr)
+    t.is(asked.stdout.trim().split('\n').length, 2 + drawn.digits.length, 'a header, a rule and a line per image')
+    const lines = convtorch(['predict', '--model', out, '--json', drawn.digits[0].file, drawn.digits[1].file]).stdout.trim().split('\n').map((l) => JSON.parse(l))
+    t.deepEqual(lines.map((l) => l.file), [drawn.digits[0].file, drawn.digits[1].file])
+    t.is(lines[0].probabilities.length, 10)
+    t.is(lines[0].top.length, 3)
+  }
+  const missing = convtorch(['predict', '--model', out, join(images, 'nothing.png')])
+  t.is(missing.status, 1)
+  t.regex(missing.stderr, /nothing\.png/)
+
+  const exported = convtorch(['export', '--model', out, '--format', 'pytorch', '--out', join(out, 'py', 'net.py')])
+  t.is(exported.status, 0, exported.stderr)
+  t.true(existsSync(join(out, 'py', 'net.py')) && existsSync(join(out, 'py', 'net.safetensors')))
+  t.regex(convtorch(['export', '--model', out, '--format', 'onnx']).stderr, /--format must be one of pytorch, got 'onnx'/)
+  t.regex(convtorch(['eval']).stderr, /--model is required/)
 })
