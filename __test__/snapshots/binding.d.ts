@@ -49,6 +49,13 @@ export declare class NativeModel {
   predict(pixels: Float32Array, count: number): Float32Array
   saveWeights(path: string): void
   loadWeights(path: string): void
+  /** The optimizer's state (momentum buffers, moments, steps) as safetensors. */
+  saveOptimizerState(path: string): void
+  /** Weights and optionally optimizer state, all checked before anything changes. */
+  loadCheckpoint(weightsPath: string, optimizerPath?: string | undefined | null): void
+  /** The generator states this model's dropout draws from (saved by checkpoints). */
+  rngState(): RngState
+  setRngState(cpu: Uint8Array, device?: Uint8Array | undefined | null): void
   /** Frees the parameters and optimizer state now instead of at garbage collection. */
   dispose(): void
 }
@@ -84,6 +91,12 @@ export interface Evaluation {
   correct: number
   count: number
   predictions: Int32Array
+}
+
+/** A model's generator states (libtorch's bytes): the CPU's, and its CUDA device's if any. */
+export interface RngState {
+  cpu: Uint8Array
+  device?: Uint8Array
 }
 
 /**

@@ -66,3 +66,21 @@ impl Generators {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn generator_bytes_of_the_wrong_size_are_refused_and_change_nothing() {
+        tch::manual_seed(5);
+        let mut generators = Generators::capture(Device::Cpu).unwrap();
+        let (before, _) = generators.to_bytes().unwrap();
+        assert!(generators.set_bytes(&[1, 2, 3], None).is_err());
+        assert_eq!(generators.to_bytes().unwrap().0, before);
+        let mut other = before.clone();
+        other[10] ^= 1;
+        generators.set_bytes(&other, None).unwrap();
+        assert_eq!(generators.to_bytes().unwrap().0, other);
+    }
+}

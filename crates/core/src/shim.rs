@@ -69,3 +69,42 @@ pub fn rng_state(device: Device) -> Result<Tensor> {
 pub fn set_rng_state(device: Device, state: &Tensor) -> Result<()> {
     checked(unsafe { convtorch_set_rng_state(generator_index(device), state.as_ptr()) })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tch::Kind;
+
+    #[test]
+    fn add_scaled_rounds_as_one_fused_operation_like_torch_add_with_alpha() {
+        tch::manual_seed(3);
+        let p = Tensor::randn([4096], (Kind::Float, Device::Cpu));
+        let g = Tensor::randn([4096], (Kind::Float, Device::Cpu));
+        let fused = p.copy();
+        add_scaled_(&fused, &g, -0.05).unwrap();
+        // Within float rounding of the two-step formula, and not a no-op.
+        let two_step = &p + &g * -0.05;
+        let diff = (&fused - &two_step).abs().max().double_value(&[]);
+        assert!(diff < 1e-6, "{diff}");
+        assert!((&fused - &p).abs().max().double_value(&[]) > 0.01);
+    }
+
+    #[test]
+    fn clear_grad_leaves_no_gradient() {
+        let x = Tensor::ones([3], (Kind::Float, Device::Cpu)).set_requires_grad(true);
+        (&x * 2.0).sum(Kind::Float).backward();
+        assert!(x.grad().defined());
+        clear_grad(&x).unwrap();
+        assert!(!x.grad().defined());
+    }
+
+    #[test]
+    fn a_restored_generator_state_draws_the_same_numbers() {
+        tch::manual_seed(11);
+        let state = rng_state(Device::Cpu).unwrap();
+        let first = Tensor::rand([8], (Kind::Float, Device::Cpu));
+        set_rng_state(Device::Cpu, &state).unwrap();
+        let again = Tensor::rand([8], (Kind::Float, Device::Cpu));
+        assert_eq!(Vec::<f32>::try_from(&first).unwrap(), Vec::<f32>::try_from(&again).unwrap());
+    }
+}
