@@ -77,7 +77,7 @@ test('corrupt, truncated and mismatched weights are refused naming the file, and
     truncated: [bytes.subarray(0, Math.floor(bytes.length / 2)), /truncated\.safetensors/],
     'torn header': [Buffer.concat([bytes.subarray(0, 8), Buffer.from('{"conv_1.weight":{"dtype":'), bytes.subarray(34)]), /torn header\.safetensors/],
     empty: [Buffer.alloc(0), /empty\.safetensors/],
-    'another spec': [() => Model.create({ model: 'strong', device: 'cpu' }).saveWeights(join(dir, 'another spec.safetensors')), /holds 'conv_3\.weight', which this model does not have|has no tensor/],
+    'another spec': [() => Model.create({ model: 'strong', device: 'cpu' }).saveWeights(join(dir, 'another spec.safetensors')), /holds 'conv_3\.bias', which this model does not have/],
     'other shapes': [() => Model.create({ model: otherShapes, device: 'cpu' }).saveWeights(join(dir, 'other shapes.safetensors')), /'conv_1\.weight' has shape \[4, 1, 3, 3\], the model expects \[8, 1, 3, 3\]/],
   }
   const model = Model.create({ device: 'cpu', init: 'default', seed: 9 })
@@ -99,7 +99,7 @@ test('optimizer state that does not fit is refused before the weights are touche
   const sgd = Model.create({ device: 'cpu', optimizer: { kind: 'sgd', lr: 0.1, momentum: 0.9 } })
   const before = weightsOf(sgd)
   const error = t.throws(() => sgd.loadWeights(join(dir, 'weights.safetensors'), join(dir, 'optimizer.safetensors')), { instanceOf: CheckpointError })
-  t.regex(error!.message, /optimizer\.safetensors: holds 'conv_1\.\w+\.\w+', which is not optimizer state of this model and its optimizer/)
+  t.regex(error!.message, /optimizer\.safetensors: holds '(conv|linear)_\d\.(weight|bias)\.(exp_avg|exp_avg_sq|step)', which is not optimizer state of this model and its optimizer/)
   t.deepEqual(weightsOf(sgd), before)
 })
 

@@ -60,7 +60,8 @@ test('Ctrl-C stops convtorch train with exit code 130; --resume then ends where 
   const out = await mkdtemp(join(tmpdir(), 'convtorch-interrupted-'))
   // 188 batches an epoch: the signal, honoured between native calls of 50 batches, lands inside one.
   const flags = ['--data', dir, '--device', 'cpu', '--optimizer', 'adam', '--lr', '0.002', '--shuffle', 'seeded', '--batch-size', '32']
-  const child = spawn(process.execPath, [cli, 'train', ...flags, '--epochs', '3', '--out', out], { stdio: ['ignore', 'pipe', 'pipe'] })
+  // Six epochs, interrupted in the second: room for the signal to arrive late on a busy machine.
+  const child = spawn(process.execPath, [cli, 'train', ...flags, '--epochs', '6', '--out', out], { stdio: ['ignore', 'pipe', 'pipe'] })
   let stdout = ''
   let stderr = ''
   child.stderr.on('data', (chunk) => (stderr += chunk))
@@ -68,7 +69,7 @@ test('Ctrl-C stops convtorch train with exit code 130; --resume then ends where 
     child.stdout.on('data', (chunk) => {
       stdout += chunk
       // Interrupt once the first epoch is complete and the second has started.
-      if (/Epoch: 002\/003 \| Batch 000/.test(stdout) && !child.killed) child.kill('SIGINT')
+      if (/Epoch: 002\/006 \| Batch 000/.test(stdout) && !child.killed) child.kill('SIGINT')
     })
     child.on('exit', resolve)
   })
@@ -85,7 +86,7 @@ test('Ctrl-C stops convtorch train with exit code 130; --resume then ends where 
   const resumed = convtorch(['train', '--resume', out, '--json'])
   t.is(resumed.status, 0, resumed.stderr)
   t.like(JSON.parse(resumed.stdout.split('\n')[0]), { event: 'start', resumedFrom: { epoch: loop.epoch, batch: loop.batch } })
-  const whole = convtorch(['train', ...flags, '--epochs', '3', '--out', await mkdtemp(join(tmpdir(), 'convtorch-whole-')), '--json'])
+  const whole = convtorch(['train', ...flags, '--epochs', '6', '--out', await mkdtemp(join(tmpdir(), 'convtorch-whole-')), '--json'])
   t.deepEqual(endOf(resumed).test, endOf(whole).test, 'the same test loss, accuracy and confusion matrix')
   const refused = convtorch(['train', '--resume', out, '--batch-size', '64'])
   t.is(refused.status, 2)

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { InvalidArgumentError, Model, ModelSpecError, pytorchSource, Rng, seedSpec, strongSpec, type ModelSpec } from '../src/index'
 import { mnist } from './helpers/mnist'
+import { paritySpecs } from './helpers/parity-specs'
 import { pythonWithTorch, relativeError, runTorchScript } from './helpers/torch'
 
 interface Answer {
@@ -14,38 +15,12 @@ interface Answer {
   helperLogits: number[]
 }
 
-// The first two are copied from layers-parity.spec.ts; the third adds pairs, a 3-channel
+// Then the parity specs (helpers/parity-specs.ts); the last adds pairs, a 3-channel
 // rectangular input, dropout, default slopes, unnamed parameter layers and a name clash.
 const specs: Record<string, ModelSpec> = {
   seed: seedSpec(),
   strong: strongSpec(),
-  'conv valid/same/full, strided, avg and max pool with padding, leaky ReLU, tanh': {
-    input: [1, 28, 28],
-    classes: 10,
-    layers: [
-      { type: 'conv2d', filters: 4, kernel: [3, 5], padding: 'same' },
-      { type: 'leakyRelu', slope: 0.1 },
-      { type: 'avgPool2d', kernel: 3, stride: 2, padding: 1 },
-      { type: 'conv2d', name: 'conv_b', filters: 6, kernel: 3, stride: 2, padding: 'valid' },
-      { type: 'tanh' },
-      { type: 'conv2d', name: 'conv_c', filters: 5, kernel: 2, padding: 'full' },
-      { type: 'maxPool2d', kernel: 2, padding: 1 },
-      { type: 'flatten' },
-      { type: 'linear', name: 'fc', units: 10 },
-    ],
-  },
-  'sigmoid and a hidden linear layer': {
-    input: [1, 28, 28],
-    classes: 10,
-    layers: [
-      { type: 'conv2d', name: 'conv', filters: 3, kernel: 5, stride: 3 },
-      { type: 'sigmoid' },
-      { type: 'flatten' },
-      { type: 'linear', name: 'hidden', units: 32 },
-      { type: 'relu' },
-      { type: 'linear', name: 'out', units: 10 },
-    ],
-  },
+  ...paritySpecs,
   'RGB 20x24 input, pairs, dropout, unnamed layers, a pool named like a conv': {
     input: [3, 20, 24],
     classes: 5,

@@ -76,8 +76,8 @@ test('decodeImage() stretches to the model input size', async (t) => {
 
 test('unreadable, truncated and non-image files are ImageErrors naming the file and the reason', async (t) => {
   const cases: Array<[string, RegExp]> = [
-    ['truncated.jpg', /truncated\.jpg could not be decoded \(jpeg\): .*premature end/i],
-    ['truncated.png', /truncated\.png could not be decoded \(png\): /],
+    ['truncated.jpg', /truncated\.jpg could not be decoded \(jpeg\): the file is damaged or truncated \(libvips: .+\)/],
+    ['truncated.png', /truncated\.png could not be decoded \(png\): the file is damaged or truncated/],
     ['notes.png', /notes\.png could not be read as an image: .*unsupported image format/],
     ['anim.gif', /anim\.gif is a gif image; expected PNG, JPEG or WebP/],
     ['missing.png', /missing\.png could not be read as an image: .*missing/],

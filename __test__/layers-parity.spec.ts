@@ -1,6 +1,7 @@
 import test from 'ava'
 import { Model, type ModelSpec, type OptimizerOptions } from '../src/index'
 import { firstBatch } from './helpers/mnist'
+import { paritySpecs } from './helpers/parity-specs'
 import { pythonWithTorch, relativeError, runTorchScript, torchMissing } from './helpers/torch'
 
 interface Answer {
@@ -10,36 +11,7 @@ interface Answer {
   updated: Record<string, number[]>
 }
 
-// Every layer type of the spec (dropout is checked on its own below: its masks are random).
-const specs: Record<string, ModelSpec> = {
-  'conv valid/same/full, strided, avg and max pool with padding, leaky ReLU, tanh': {
-    input: [1, 28, 28],
-    classes: 10,
-    layers: [
-      { type: 'conv2d', filters: 4, kernel: [3, 5], padding: 'same' },
-      { type: 'leakyRelu', slope: 0.1 },
-      { type: 'avgPool2d', kernel: 3, stride: 2, padding: 1 },
-      { type: 'conv2d', name: 'conv_b', filters: 6, kernel: 3, stride: 2, padding: 'valid' },
-      { type: 'tanh' },
-      { type: 'conv2d', name: 'conv_c', filters: 5, kernel: 2, padding: 'full' },
-      { type: 'maxPool2d', kernel: 2, padding: 1 },
-      { type: 'flatten' },
-      { type: 'linear', name: 'fc', units: 10 },
-    ],
-  },
-  'sigmoid and a hidden linear layer': {
-    input: [1, 28, 28],
-    classes: 10,
-    layers: [
-      { type: 'conv2d', name: 'conv', filters: 3, kernel: 5, stride: 3 },
-      { type: 'sigmoid' },
-      { type: 'flatten' },
-      { type: 'linear', name: 'hidden', units: 32 },
-      { type: 'relu' },
-      { type: 'linear', name: 'out', units: 10 },
-    ],
-  },
-}
+const specs = paritySpecs
 
 const optimizers: Record<string, OptimizerOptions> = {
   'plain SGD': { kind: 'sgd', lr: 0.1 },

@@ -13,7 +13,7 @@ export { bundledMnistDir, loadMnist, MNIST_FILES, type Split } from './data/mnis
 export { download, contentSha256, type DownloadOptions, type DownloadResult } from './data/download'
 export { defaultCacheDir, MNIST_SHA256, resolveData, type ResolvedData, type SourceOptions } from './data/sources'
 export { epochOrder, permutation, Rng } from './data/shuffle'
-export { torchLoaderOrders, type TorchOrderOptions } from './data/torch-order'
+export { torchLoaderOrders, type TorchOrderOptions } from './training/torch-order'
 export { History, type BatchEnd, type Callback, type Callbacks, type EpochEnd, type FitContext, type Monitor, type TrainBegin } from './training/callbacks'
 export { checkpoint, CheckpointCallback, type CheckpointOptions } from './training/checkpoint-callback'
 export { earlyStopping, EarlyStopping, type EarlyStoppingOptions } from './training/early-stopping'

@@ -76,7 +76,9 @@ async function decode(path: string, channels: Channels, size?: { height: number;
   try {
     decoded = await pipeline.raw({ depth: 'uchar' }).toBuffer({ resolveWithObject: true })
   } catch (error) {
-    throw new ImageError(`${path} could not be decoded (${format}): ${reason(error)}`, { cause: error })
+    // libvips names the cause only sometimes ("premature end of JPEG file" or just "warning
+    // treated as error"): say what it means, then what it said.
+    throw new ImageError(`${path} could not be decoded (${format}): the file is damaged or truncated (libvips: ${reason(error)})`, { cause: error })
   }
   const { data, info } = decoded
   if (info.channels !== channels) {

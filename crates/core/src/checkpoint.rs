@@ -12,8 +12,11 @@ fn checkpoint_error(path: &Path, reason: impl Into<String>) -> CoreError {
     CoreError::Checkpoint { path: path.display().to_string(), reason: reason.into() }
 }
 
+/// The file's tensors sorted by name, so that a refusal names the same tensor every time.
 fn read(path: &Path) -> Result<Vec<(String, Tensor)>> {
-    Tensor::read_safetensors(path).map_err(|e| checkpoint_error(path, e.to_string()))
+    let mut named = Tensor::read_safetensors(path).map_err(|e| checkpoint_error(path, e.to_string()))?;
+    named.sort_by(|a, b| a.0.cmp(&b.0));
+    Ok(named)
 }
 
 fn write(named: &[(String, Tensor)], path: &Path) -> Result<()> {

@@ -1,6 +1,7 @@
 // The example order of the seed script's `DataLoader(shuffle=True)`, computed with libtorch's
 // own generator (see crates/core/src/torch_order.rs), so convtorch trains on exactly the batches
-// the PyTorch script trains on.
+// the PyTorch script trains on. It replays the model's initialisation draws, so it belongs to the
+// loop (which knows the model), not to data/ (which knows no model).
 import { invalidArgument } from '../errors'
 import type { Init } from '../model/model'
 import { preset } from '../model/presets'
