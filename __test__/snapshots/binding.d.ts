@@ -31,6 +31,8 @@ export declare class NativeModel {
   gradient(name: string): TensorData | null
   setParameter(name: string, values: Float32Array): void
   setOptimizer(optimizerJson: string): void
+  /** JSON of { crop, flip, rotate, scale, translate } applied to every training batch; none: off. */
+  setAugmentation(augmentationJson?: string | undefined | null): void
   setLearningRate(lr: number): void
   /** One training step on a batch of host pixels [count, c, h, w]; returns the loss. */
   trainStep(pixels: Float32Array, labels: Int32Array, count: number): number
@@ -82,8 +84,9 @@ export interface DatasetLayout {
   shape: Array<number>
   classes: number
   device: string
-  mean?: number
-  std?: number
+  /** One value for every channel, or one per channel. */
+  mean?: Array<number>
+  std?: Array<number>
 }
 
 export interface Evaluation {

@@ -73,8 +73,9 @@ export function checkModelDescription(file: string, value: unknown): ModelDescri
   const optimizer = value.optimizer ?? { kind: 'sgd', lr: 0.05 }
   if (!isObject(optimizer) || typeof optimizer.kind !== 'string') throw refuse(file, 'optimizer', optimizer, 'an optimizer such as { kind: "sgd", lr: 0.05 }')
   const normalise = value.normalise ?? null
-  if (normalise !== null && !(isObject(normalise) && typeof normalise.mean === 'number' && typeof normalise.std === 'number')) {
-    throw refuse(file, 'normalise', normalise, 'null or { mean, std }')
+  const numbers = (v: unknown) => typeof v === 'number' || (Array.isArray(v) && v.length > 0 && v.every((n) => typeof n === 'number'))
+  if (normalise !== null && !(isObject(normalise) && numbers(normalise.mean) && numbers(normalise.std))) {
+    throw refuse(file, 'normalise', normalise, 'null or { mean, std } (numbers, or one per channel)')
   }
   const classNames = value.classNames ?? null
   if (classNames !== null && !(Array.isArray(classNames) && classNames.every((n) => typeof n === 'string'))) throw refuse(file, 'classNames', classNames, 'null or a list of names')

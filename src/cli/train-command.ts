@@ -6,6 +6,8 @@ import { earlyStopping } from '../training/early-stopping'
 import { MONITORS } from '../training/monitor'
 import { jsonReporter, plainReporter } from './reporters'
 import { parseSchedule } from '../training/schedule'
+import { parseAugment } from '../training/augment'
+import type { TrainOptions } from '../training/options'
 import type { OptimizerOptions } from '../model/optimizer'
 
 type OptimizerFlags = { optimizer?: string; momentum?: string; nesterov?: boolean; 'weight-decay'?: string; lr?: string }
@@ -20,6 +22,13 @@ function optimizerFlags(values: OptimizerFlags, resuming: boolean): OptimizerOpt
   if (kind === 'sgd') return { kind, lr, momentum, weightDecay, nesterov: values.nesterov || undefined }
   if (momentum !== undefined || values.nesterov) throw new UsageError(`convtorch train: --momentum and --nesterov apply to --optimizer sgd, got --optimizer ${kind}`)
   return { kind, lr, weightDecay }
+}
+
+function normaliseFlag(raw: string | undefined): TrainOptions['normalise'] {
+  if (raw === undefined || raw === 'auto') return raw
+  const [mean, std] = raw.split(',').map(Number)
+  if (!(Number.isFinite(mean) && Number.isFinite(std) && std > 0) || raw.split(',').length !== 2) throw new UsageError(`convtorch train: --normalise must be auto or MEAN,STD with STD > 0, got '${raw}'`)
+  return { mean, std }
 }
 
 export const TRAIN_HELP = `Usage: convtorch train [options]
@@ -42,6 +51,10 @@ Trains a ConvNet (by default the seed tutorial's) and reports like the seed scri
   --schedule S        constant | step:stepSize=N,gamma=X | exponential:gamma=X |
                       cosine[:minLr=X] | oneCycle:maxLr=X[,pctStart=X]; add per=step to
                       apply per step (oneCycle always is) (constant)
+  --augment A         on-device augmentation of every training batch, e.g.
+                      crop=4,flip,rotate=10,scale=0.1,translate=0.1 (off)
+  --normalise N       auto (each channel's mean and std on the training set) | MEAN,STD
+                      (one pair for all channels) (off: pixels in [0, 1])
   --out DIR           the run directory: checkpoint (last), best, history.json, report.json
                       (runs/latest; with --resume, the resumed run's)
   --resume DIR        continue the run in DIR (or a checkpoint directory) from its last
@@ -69,6 +82,8 @@ export async function trainCommand(argv: string[]): Promise<number> {
       momentum: { type: 'string' },
       nesterov: { type: 'boolean', default: false },
       'weight-decay': { type: 'string' },
+      augment: { type: 'string' },
+      normalise: { type: 'string' },
       schedule: { type: 'string' },
       out: { type: 'string' },
       resume: { type: 'string' },
@@ -117,6 +132,8 @@ export async function trainCommand(argv: string[]): Promise<number> {
       shuffle: choiceFlag('train', 'shuffle', values.shuffle, ['torch', 'seeded'] as const),
       optimizer: optimizerFlags(values, resuming),
       schedule: values.schedule === undefined ? undefined : parseSchedule(values.schedule),
+      augment: values.augment === undefined ? undefined : (parseAugment(values.augment) ?? undefined),
+      normalise: normaliseFlag(values.normalise),
       out,
       resume: values.resume,
       cacheDir: values['cache-dir'],

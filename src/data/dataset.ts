@@ -13,9 +13,16 @@ export interface DatasetArrays {
   classes: number
 }
 
+/** (x - mean) / std after scaling to [0, 1]: one number for every channel, or one per channel. */
 export interface Normalisation {
-  mean: number
-  std: number
+  mean: number | number[]
+  std: number | number[]
+}
+
+/** The normalisation's values for each of `channels` (one value stands for all). */
+export function perChannel(normalisation: Normalisation, channels: number): { mean: number[]; std: number[] } {
+  const expand = (values: number | number[]) => (Array.isArray(values) ? (values.length === 1 ? Array(channels).fill(values[0]) : values) : Array(channels).fill(values))
+  return { mean: expand(normalisation.mean), std: expand(normalisation.std) }
 }
 
 export class Dataset {
@@ -83,7 +90,8 @@ export class Dataset {
 
   /** Uploads to `device` once; pixels are scaled like ToTensor (bytes / 255), then normalised. */
   toDevice(device = 'cpu', normalisation?: Normalisation): DeviceDataset {
-    const layout = { count: this.count, shape: this.shape, classes: this.classes, device, mean: normalisation?.mean, std: normalisation?.std }
+    const asList = (values: number | number[] | undefined) => (values === undefined ? undefined : [values].flat())
+    const layout = { count: this.count, shape: this.shape, classes: this.classes, device, mean: asList(normalisation?.mean), std: asList(normalisation?.std) }
     const images = this.images
     const handle = call(() =>
       images instanceof Uint8Array ? native().NativeDataset.fromBytes(images, this.labels, layout) : native().NativeDataset.fromFloats(images, this.labels, layout),

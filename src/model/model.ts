@@ -5,6 +5,7 @@ import { BusyError, CheckpointError, invalidArgument } from '../errors'
 import { call, callAsync, native, type NativeModel } from '../native'
 import type { Normalisation } from '../data/dataset'
 import type { DeviceDataset } from '../data/device-dataset'
+import { checkAugment, type AugmentOptions } from '../training/augment'
 import { resolveSpec } from './presets'
 import { restoreRng, rngSnapshot } from './rng'
 import type { RngSnapshot } from '../checkpoint/contents'
@@ -166,6 +167,12 @@ export class Model {
     const checked = checkOptimizer('setOptimizer()', optimizer)
     call(() => this.handle.setOptimizer(JSON.stringify(checked)))
     this.options = { ...this.options, optimizer: checked }
+  }
+
+  /** Augments every training batch on the device from now on; null turns it off. */
+  setAugmentation(augment: AugmentOptions | null): void {
+    const checked = checkAugment('setAugmentation()', augment)
+    call(() => this.handle.setAugmentation(checked ? JSON.stringify(checked) : undefined))
   }
 
   setLearningRate(lr: number): void {

@@ -6,6 +6,7 @@ import type { OptimizerOptions } from '../model/optimizer'
 import type { ModelSpec } from '../model/spec'
 import type { Dataset, Normalisation } from '../data/dataset'
 import type { Callback } from './callbacks'
+import { checkAugment, type AugmentOptions } from './augment'
 import { checkSchedule, type ScheduleOptions } from './schedule'
 
 export interface TrainOptions {
@@ -39,8 +40,14 @@ export interface TrainOptions {
   /** Examples per forward pass when evaluating (default 256: on CPU the activations of a
    *  batch then stay in cache; 1000 measured ~10% slower for the seed net). */
   evalBatchSize?: number
-  /** Normalise pixels after scaling to [0, 1]: (x - mean) / std. */
-  normalise?: Normalisation
+  /**
+   * Normalise pixels after scaling to [0, 1]: (x - mean) / std, one number for every channel
+   * or one per channel; 'auto' computes each channel's mean and std on the training set. The
+   * model keeps it, so evaluate and predict prepare images the same way.
+   */
+  normalise?: Normalisation | 'auto'
+  /** Augment every training batch on the device (off by default); seeded, and repeated on resume. */
+  augment?: AugmentOptions
   /**
    * The run directory: the last and best checkpoints (`checkpoint`, `best`), history.json and
    * report.json. Resumed runs default to the directory they resume.
@@ -78,7 +85,9 @@ export interface ResolvedOptions {
   evaluateEachEpoch: boolean
   batchesPerCall: number
   evalBatchSize: number
-  normalise: Normalisation | null
+  /** 'auto' until train() has computed it on the training set. */
+  normalise: Normalisation | 'auto' | null
+  augment: AugmentOptions | null
 }
 
 const CONTEXT = 'train()'
@@ -95,6 +104,17 @@ function boolean(field: string, value: unknown, fallback: boolean): boolean {
   return value
 }
 
+function checkNormalise(normalise: Normalisation): void {
+  if (typeof normalise !== 'object') throw invalidArgument(CONTEXT, 'normalise', normalise, "'auto' or { mean, std }")
+  const check = (field: 'mean' | 'std', ok: (v: number) => boolean, expected: string) => {
+    const values = [normalise[field]].flat()
+    const bad = values.findIndex((v) => typeof v !== 'number' || !ok(v))
+    if (values.length === 0 || bad >= 0) throw invalidArgument(CONTEXT, `normalise.${field}`, normalise[field], `${expected}, or one per channel`)
+  }
+  check('mean', Number.isFinite, 'a finite number')
+  check('std', (v) => Number.isFinite(v) && v > 0, 'a finite number > 0')
+}
+
 export function resolveOptions(options: TrainOptions): ResolvedOptions {
   if (typeof options !== 'object' || options === null) throw invalidArgument(CONTEXT, 'options', options, 'an object')
   const lr = options.lr ?? options.optimizer?.lr ?? 0.05
@@ -107,11 +127,7 @@ export function resolveOptions(options: TrainOptions): ResolvedOptions {
   if (!['seed', 'default', 'xavier'].includes(init)) throw invalidArgument(CONTEXT, 'init', init, "'seed', 'default' or 'xavier'")
   const shuffle = options.shuffle ?? 'torch'
   if (shuffle !== 'torch' && shuffle !== 'seeded') throw invalidArgument(CONTEXT, 'shuffle', shuffle, "'torch' or 'seeded'")
-  if (options.normalise !== undefined && options.normalise !== null) {
-    const { mean, std } = options.normalise
-    if (!Number.isFinite(mean)) throw invalidArgument(CONTEXT, 'normalise.mean', mean, 'a finite number')
-    if (!(Number.isFinite(std) && std > 0)) throw invalidArgument(CONTEXT, 'normalise.std', std, 'a finite number > 0')
-  }
+  if (options.normalise !== undefined && options.normalise !== null && options.normalise !== 'auto') checkNormalise(options.normalise)
   if (options.out !== undefined && (typeof options.out !== 'string' || options.out === '')) throw invalidArgument(CONTEXT, 'out', options.out, 'a directory path')
   if (options.data !== undefined && typeof options.data !== 'string' && (typeof options.data !== 'object' || !options.data.train || !options.data.test)) {
     throw invalidArgument(CONTEXT, 'data', options.data, "'mnist', a directory, a URL, or { train, test } datasets")
@@ -131,5 +147,6 @@ export function resolveOptions(options: TrainOptions): ResolvedOptions {
     batchesPerCall: positiveInteger('batchesPerCall', options.batchesPerCall, 50),
     evalBatchSize: positiveInteger('evalBatchSize', options.evalBatchSize, 256),
     normalise: options.normalise ?? null,
+    augment: checkAugment(CONTEXT, options.augment),
   }
 }

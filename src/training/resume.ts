@@ -18,7 +18,7 @@ export interface Resumption extends CheckpointContents {
 }
 
 /** Fields whose change would make the resumed run another run. */
-const SAME_RUN: ReadonlyArray<keyof ResolvedOptions> = ['batchSize', 'optimizer', 'schedule', 'seed', 'init', 'shuffle', 'dropLast', 'normalise']
+const SAME_RUN: ReadonlyArray<keyof ResolvedOptions> = ['batchSize', 'optimizer', 'schedule', 'seed', 'init', 'shuffle', 'dropLast', 'normalise', 'augment']
 
 function describe(value: unknown): string {
   return JSON.stringify(value) ?? String(value)
@@ -48,11 +48,12 @@ export async function openResumption(options: TrainOptions): Promise<Resumption>
 
 function resumedOptions(options: TrainOptions, training: TrainingState, dir: string): ResolvedOptions {
   const saved = training.options
-  const given = Object.fromEntries(Object.entries(options).filter(([, value]) => value !== undefined)) as TrainOptions
+  // 'auto' is how the run's normalisation was made: the saved values are what it means now.
+  const given = Object.fromEntries(Object.entries(options).filter(([key, value]) => value !== undefined && !(key === 'normalise' && value === 'auto'))) as TrainOptions
   const refuse = (field: string, value: unknown, was: unknown) =>
     invalidArgument('train()', field, value, `${describe(was)} as in the run being resumed (${dir}); a resumed run continues the same run: start a new one to change it`)
   if (given.lr !== undefined && given.lr !== saved.optimizer.lr) throw refuse('lr', given.lr, saved.optimizer.lr)
-  const merged = resolveOptions({ ...saved, normalise: saved.normalise ?? undefined, lr: saved.optimizer.lr, ...given })
+  const merged = resolveOptions({ ...saved, normalise: saved.normalise ?? undefined, augment: saved.augment ?? undefined, lr: saved.optimizer.lr, ...given })
   for (const field of SAME_RUN) {
     if (!isDeepStrictEqual(merged[field], saved[field])) throw refuse(field, merged[field], saved[field])
   }

@@ -3,6 +3,7 @@
 import { performance } from 'node:perf_hooks'
 import type { Dataset } from '../data/dataset'
 import { epochOrder } from '../data/shuffle'
+import { channelStatistics } from '../data/statistics'
 import { resolveData } from '../data/sources'
 import { torchLoaderOrders } from './torch-order'
 import { ConvtorchError, invalidArgument } from '../errors'
@@ -98,10 +99,13 @@ export async function train(options: TrainOptions = {}): Promise<TrainResult> {
     ? Model.fromCheckpoint(resumption.model, resumption.weights, resumption.optimizer, resolved.device)
     : Model.create({ model: spec, seed: resolved.seed, device: resolved.device, init: resolved.init, optimizer: resolved.optimizer })
   if (resumption) model.setRngState(resumption.training.rng, resumption.dir)
-  model.setDataDescription({ normalise: resolved.normalise, classNames: (data as { classNames?: string[] | null }).classNames ?? null })
   checkData(model, data.train, data.test)
-  const trainData = data.train.toDevice(model.device, resolved.normalise ?? undefined)
-  const testData = data.test.toDevice(model.device, resolved.normalise ?? undefined)
+  const normalise = resolved.normalise === 'auto' ? channelStatistics(data.train) : resolved.normalise
+  Object.assign(resolved, { normalise })
+  model.setDataDescription({ normalise, classNames: (data as { classNames?: string[] | null }).classNames ?? null })
+  model.setAugmentation(resolved.augment)
+  const trainData = data.train.toDevice(model.device, normalise ?? undefined)
+  const testData = data.test.toDevice(model.device, normalise ?? undefined)
   try {
     const out = options.out ?? resumption?.runDir ?? undefined
     if (out !== undefined && (typeof out !== 'string' || out === '')) throw invalidArgument('train()', 'out', out, 'a directory path')

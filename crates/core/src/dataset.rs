@@ -11,18 +11,49 @@ pub struct DeviceDataset {
     pub labels: Tensor,
     pub count: i64,
     pub example_shape: [i64; 3],
+    /// [channels]: what a pixel of value 0 (black) became after normalisation, the value that
+    /// augmentation pads with.
+    pub black: Tensor,
 }
 
-/// Per-pixel affine normalisation applied after scaling: (x - mean) / std.
-#[derive(Debug, Clone, Copy, PartialEq)]
+/// Per-channel affine normalisation applied after scaling: (x - mean[c]) / std[c]; one value
+/// stands for every channel.
+#[derive(Debug, Clone, PartialEq)]
 pub struct Normalisation {
-    pub mean: f64,
-    pub std: f64,
+    pub mean: Vec<f64>,
+    pub std: Vec<f64>,
 }
 
 impl Default for Normalisation {
     fn default() -> Self {
-        Normalisation { mean: 0.0, std: 1.0 }
+        Normalisation { mean: vec![0.0], std: vec![1.0] }
+    }
+}
+
+impl Normalisation {
+    /// mean and std for each of `channels`, checked.
+    fn per_channel(&self, channels: i64) -> Result<(Vec<f64>, Vec<f64>)> {
+        let expand = |field: &str, values: &[f64]| -> Result<Vec<f64>> {
+            match values.len() as i64 {
+                1 => Ok(vec![values[0]; channels as usize]),
+                n if n == channels => Ok(values.to_vec()),
+                n => Err(invalid(
+                    "dataset",
+                    field,
+                    format!("{n} values"),
+                    &format!("1 value or one per channel ({channels})"),
+                )),
+            }
+        };
+        let mean = expand("mean", &self.mean)?;
+        let std = expand("std", &self.std)?;
+        if let Some(bad) = mean.iter().find(|m| !m.is_finite()) {
+            return Err(invalid("dataset", "mean", bad, "finite numbers"));
+        }
+        if let Some(bad) = std.iter().find(|s| !(s.is_finite() && **s > 0.0)) {
+            return Err(invalid("dataset", "std", bad, "finite numbers > 0"));
+        }
+        Ok((mean, std))
     }
 }
 
@@ -66,7 +97,7 @@ pub fn check_examples(
 }
 
 /// How a dataset's values are laid out and where they go.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Layout {
     pub count: i64,
     /// [channels, height, width] of one example.
@@ -79,14 +110,7 @@ pub struct Layout {
 impl Layout {
     fn check(&self, pixel_len: usize, labels: &[i32]) -> Result<()> {
         check_examples("dataset", pixel_len, labels, self.count, self.shape, self.classes)?;
-        let Normalisation { mean, std } = self.normalisation;
-        if !mean.is_finite() {
-            return Err(invalid("dataset", "mean", mean, "a finite number"));
-        }
-        if !(std.is_finite() && std > 0.0) {
-            return Err(invalid("dataset", "std", std, "a finite number > 0"));
-        }
-        Ok(())
+        self.normalisation.per_channel(self.shape[0]).map(|_| ())
     }
 
     fn dims(&self) -> [i64; 4] {
@@ -113,15 +137,22 @@ impl DeviceDataset {
         Self::finish(images, labels, layout)
     }
 
-    fn finish(images: Tensor, labels: &[i32], layout: &Layout) -> Result<DeviceDataset> {
-        let Normalisation { mean, std } = layout.normalisation;
-        let images = if layout.normalisation == Normalisation::default() {
-            images
-        } else {
-            images.f_sub_scalar(mean)?.f_div_scalar(std)?
+    fn finish(mut images: Tensor, labels: &[i32], layout: &Layout) -> Result<DeviceDataset> {
+        let (mean, std) = layout.normalisation.per_channel(layout.shape[0])?;
+        let column = |values: &[f64]| -> Result<Tensor> {
+            let floats: Vec<f32> = values.iter().map(|v| *v as f32).collect();
+            Ok(Tensor::f_from_slice(&floats)?.f_to_device(layout.device)?)
         };
+        let (mean, std) = (column(&mean)?, column(&std)?);
+        if layout.normalisation != Normalisation::default() {
+            // In place, as the scaling: no second float copy of the dataset.
+            let shape = [1, layout.shape[0], 1, 1];
+            let _ = images.f_sub_(&mean.f_view(shape)?)?;
+            let _ = images.f_div_(&std.f_view(shape)?)?;
+        }
+        let black = mean.f_neg()?.f_div(&std)?;
         let labels = Tensor::f_from_slice(labels)?.f_to_kind(Kind::Int64)?.f_to_device(layout.device)?;
-        Ok(DeviceDataset { images, labels, count: layout.count, example_shape: layout.shape })
+        Ok(DeviceDataset { images, labels, count: layout.count, example_shape: layout.shape, black })
     }
 
     pub fn device(&self) -> Device {

@@ -2,6 +2,7 @@
 //! Every path a caller can reach uses the fallible `f_*` tch calls and returns [`CoreError`].
 #![deny(clippy::all)]
 
+pub mod augment;
 pub mod checkpoint;
 pub mod cuda_info;
 pub mod dataset;

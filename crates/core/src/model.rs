@@ -1,4 +1,5 @@
 //! A model: a network built from a spec, its optimizer, and access to its parameters by name.
+use crate::augment::Augmentation;
 use crate::device::device_name;
 use crate::error::{invalid, Result};
 use crate::init::{initialise, Init};
@@ -36,6 +37,8 @@ pub struct Model {
     pub(crate) optimizer: Optimizer,
     /// Dropout's generator states, this model's own (see `rng`).
     pub(crate) generators: Generators,
+    /// Applied to every training batch (a training option: not part of the model's file).
+    pub(crate) augmentation: Option<Augmentation>,
     pub(crate) spec: ModelSpec,
     pub(crate) device: Device,
 }
@@ -83,7 +86,7 @@ impl Model {
         let optimizer = Optimizer::new(options.optimizer, network.parameters.len())?;
         // Training draws continue from where initialisation left the seeded generators.
         let generators = Generators::capture(options.device)?;
-        Ok(Model { network, optimizer, generators, spec, device: options.device })
+        Ok(Model { network, optimizer, generators, augmentation: None, spec, device: options.device })
     }
 
     pub fn device(&self) -> Device {
@@ -155,6 +158,11 @@ impl Model {
 
     pub fn optimizer(&self) -> &Optimizer {
         &self.optimizer
+    }
+
+    /// Augments every training batch from now on (None: no augmentation).
+    pub fn set_augmentation(&mut self, augmentation: Option<Augmentation>) {
+        self.augmentation = augmentation.filter(|a| *a != Augmentation::default());
     }
 
     pub fn generators(&self) -> &Generators {

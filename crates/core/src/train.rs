@@ -103,7 +103,10 @@ impl Model {
             }
             let length = batch_size.min(total - start);
             let batch = indices.f_narrow(0, start, length)?;
-            let images = data.images.f_index_select(0, &batch)?;
+            let mut images = data.images.f_index_select(0, &batch)?;
+            if let Some(augmentation) = &self.augmentation {
+                images = augmentation.apply(&images, &data.black)?;
+            }
             let labels = data.labels.f_index_select(0, &batch)?;
             let loss = self.train_batch(&images, &labels)?;
             losses.f_narrow(0, batch_index, 1)?.f_copy_(&loss.f_view([1])?)?;

@@ -12,8 +12,9 @@ pub struct DatasetLayout {
     pub shape: Vec<i64>,
     pub classes: i64,
     pub device: String,
-    pub mean: Option<f64>,
-    pub std: Option<f64>,
+    /// One value for every channel, or one per channel.
+    pub mean: Option<Vec<f64>>,
+    pub std: Option<Vec<f64>>,
 }
 
 /// A labelled dataset uploaded once to a device.
@@ -44,7 +45,10 @@ fn layout(layout: &DatasetLayout) -> convtorch_core::Result<Layout> {
         shape: shape3(&layout.shape)?,
         classes: layout.classes,
         device: parse_device(&layout.device)?,
-        normalisation: Normalisation { mean: layout.mean.unwrap_or(0.0), std: layout.std.unwrap_or(1.0) },
+        normalisation: Normalisation {
+            mean: layout.mean.clone().unwrap_or_else(|| vec![0.0]),
+            std: layout.std.clone().unwrap_or_else(|| vec![1.0]),
+        },
     })
 }
 

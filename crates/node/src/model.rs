@@ -3,6 +3,7 @@ use crate::error::guarded;
 use crate::evaluate_task::{EvaluateTask, Evaluation};
 use crate::slot::Slot;
 use crate::train_task::TrainBatchesTask;
+use convtorch_core::augment::Augmentation;
 use convtorch_core::device::parse_device;
 use convtorch_core::init::Init;
 use convtorch_core::model::{HostTensor, Model, ModelOptions};
@@ -123,6 +124,18 @@ impl NativeModel {
     #[napi]
     pub fn set_optimizer(&self, optimizer_json: String) -> napi::Result<()> {
         guarded(|| self.inner.with(|m| m.set_optimizer(parse_optimizer(&optimizer_json)?)))
+    }
+
+    /// JSON of { crop, flip, rotate, scale, translate } applied to every training batch; none: off.
+    #[napi]
+    pub fn set_augmentation(&self, augmentation_json: Option<String>) -> napi::Result<()> {
+        guarded(|| {
+            let augmentation = augmentation_json.as_deref().map(Augmentation::from_json).transpose()?;
+            self.inner.with(|m| {
+                m.set_augmentation(augmentation);
+                Ok(())
+            })
+        })
     }
 
     #[napi]
