@@ -6,7 +6,7 @@ import { stat } from 'node:fs/promises'
 import { availableParallelism } from 'node:os'
 import { join, relative, resolve } from 'node:path'
 import { DatasetError, ImageError, invalidArgument } from '../errors'
-import { decoderVersion, probeImage, readImageBytes, type Channels, type ImageInfo } from '../image/decode'
+import { decoderVersion, probeImage, readImageBytes, type Channels } from '../image/decode'
 import { forEachBounded } from './bounded'
 import { defaultCacheDir } from './cache-dir'
 import { Dataset } from './dataset'
@@ -18,7 +18,7 @@ export interface ImageFolderOptions {
   imageSize?: [number, number]
   /** Stretch images of another size to imageSize (aspect ratio not kept); default false: they are an error. */
   resize?: boolean
-  /** Default: 3 when any file's header has colour bands (RGB, palette, CMYK), else 1. */
+  /** Default: 3 when any file's header has colour bands (RGB, palette, CMYK; pixels are not inspected), else 1. */
   channels?: Channels
   /** Skip unreadable, truncated and non-image files, telling onWarning; default false: they throw ImageError. */
   skipBadImages?: boolean
@@ -116,6 +116,27 @@ interface Entry {
   slot: number
 }
 
+/** The size every image must have (or is stretched to): imageSize, else the first readable file's. */
+async function targetSize(entries: Entry[], settings: Settings, tolerate: (index: number, error: unknown) => void): Promise<{ size: [number, number]; from: string }> {
+  if (settings.imageSize) return { size: settings.imageSize, from: 'imageSize' }
+  for (const [i, { file }] of entries.entries()) {
+    try {
+      const info = await probeImage(file)
+      return { size: [info.height, info.width], from: `the first image, ${file},` }
+    } catch (error) {
+      tolerate(i, error)
+    }
+  }
+  throw new DatasetError(`none of the ${entries.length} files could be read as an image`)
+}
+
+/** Keeps plane 0 of each example: a grey file decoded as sRGB has three equal planes. */
+function firstPlanes(images: Uint8Array, count: number, plane: number): Uint8Array {
+  const out = new Uint8Array(count * plane)
+  for (let i = 0; i < count; i++) out.set(images.subarray(3 * i * plane, (3 * i + 1) * plane), i * plane)
+  return out
+}
+
 async function decodeFolder(listing: FolderListing, settings: Settings, key: string): Promise<CachedFolder> {
   const entries: Entry[] = listing.splits.flatMap((s, split) => s.files.map((file, slot) => ({ file, split, slot })))
   const bad = new Map<number, ImageError>()
@@ -123,36 +144,23 @@ async function decodeFolder(listing: FolderListing, settings: Settings, key: str
     if (!(error instanceof ImageError) || !settings.skipBadImages) throw error
     bad.set(index, error)
   }
-  // Headers first: colour and sizes are known, and a mixed-size folder refused, before any decoding.
-  const infos: Array<ImageInfo | undefined> = Array.from({ length: entries.length }, () => undefined)
-  await forEachBounded(entries, settings.concurrency, async ({ file }, i) => {
-    try {
-      infos[i] = await probeImage(file)
-    } catch (error) {
-      tolerate(i, error)
-    }
-  })
-  const first = infos.findIndex((info) => info !== undefined)
-  if (first < 0) throw new DatasetError(`none of the ${entries.length} files could be read as an image`)
-  const channels: Channels = settings.channels ?? (infos.some((info) => info?.colour) ? 3 : 1)
-  const [height, width] = settings.imageSize ?? [infos[first]!.height, infos[first]!.width]
-  if (!settings.resize) {
-    const expected = settings.imageSize ? `imageSize is ${height}x${width}` : `the first image, ${entries[first].file}, is ${height}x${width}`
-    infos.forEach((info, i) => {
-      if (info && (info.height !== height || info.width !== width)) {
-        throw new DatasetError(`${entries[i].file} is ${info.height}x${info.width} but ${expected}; pass resize: true (--resize) to stretch every image to one size`)
-      }
-    })
-  }
+  const { size, from } = await targetSize(entries, settings, tolerate)
+  const [height, width] = size
+  // Without a channels option every file is decoded as RGB, and the planes are folded back to
+  // one when no file's header has colour: one pass over the files, not a header pass first.
+  const channels: Channels = settings.channels ?? 3
   const per = channels * height * width
   const images = listing.splits.map((s) => new Uint8Array(s.files.length * per))
+  let colour = false
   let done = 0
   await forEachBounded(entries, settings.concurrency, async ({ file, split, slot }, i) => {
-    if (infos[i]) {
+    if (!bad.has(i)) {
       try {
-        const stretch = infos[i].height !== height || infos[i].width !== width
-        const decoded = await readImageBytes(file, stretch ? { channels, height, width } : { channels })
-        if (decoded.height !== height || decoded.width !== width) throw new DatasetError(`${file} decoded to ${decoded.height}x${decoded.width}, expected ${height}x${width}`)
+        const decoded = await readImageBytes(file, settings.resize ? { channels, height, width } : { channels })
+        if (decoded.height !== height || decoded.width !== width) {
+          throw new DatasetError(`${file} is ${decoded.height}x${decoded.width} but ${from} is ${height}x${width}; pass resize: true (--resize) to stretch every image to one size`)
+        }
+        colour ||= decoded.source.colour
         images[split].set(decoded.bytes, slot * per)
       } catch (error) {
         tolerate(i, error)
@@ -160,15 +168,17 @@ async function decodeFolder(listing: FolderListing, settings: Settings, key: str
     }
     settings.onProgress?.(++done, entries.length)
   })
+  const grey = settings.channels === undefined && !colour
   let offset = 0
   const splits: CachedSplit[] = listing.splits.map((s, split) => {
     const start = offset
     offset += s.files.length
     const kept = s.files.map((_, slot) => slot).filter((slot) => !bad.has(start + slot))
-    return compact(s.name, images[split], s.labels, kept, per)
+    const pixels = grey ? firstPlanes(images[split], s.files.length, height * width) : images[split]
+    return compact(s.name, pixels, s.labels, kept, grey ? per / 3 : per)
   })
   const skipped: SkippedFile[] = [...bad.keys()].sort((a, b) => a - b).map((i) => ({ file: entries[i].file, message: bad.get(i)!.message }))
-  return { key, shape: [channels, height, width], classNames: listing.classNames, splits, skipped }
+  return { key, shape: [grey ? 1 : channels, height, width], classNames: listing.classNames, splits, skipped }
 }
 
 /** Moves the kept examples to the front, in place. */

@@ -72,6 +72,8 @@ export interface DecodedBytes {
   height: number
   width: number
   bytes: Uint8Array
+  /** The file's header: its own format, size and colour. */
+  source: ImageInfo
 }
 
 async function probe(path: string): Promise<{ image: sharpType.Sharp; info: ImageInfo }> {
@@ -96,7 +98,7 @@ async function decode(path: string, channels: Channels, size?: { height: number;
   const { image, info: header } = await probe(path)
   // Transparent pixels become white: drawings saved from a canvas are dark ink on transparency.
   let pipeline = image.autoOrient().flatten({ background: '#ffffff' })
-  if (size) pipeline = pipeline.resize(size.width, size.height, { fit: 'fill' })
+  if (size && (size.height !== header.height || size.width !== header.width)) pipeline = pipeline.resize(size.width, size.height, { fit: 'fill' })
   pipeline = channels === 1 ? pipeline.greyscale() : pipeline.toColourspace('srgb')
   let decoded: { data: Buffer; info: sharpType.OutputInfo }
   try {
@@ -121,7 +123,7 @@ async function decode(path: string, channels: Channels, size?: { height: number;
       bytes[2 * plane + i] = data[j + 2]
     }
   }
-  return { channels, height: info.height, width: info.width, bytes }
+  return { channels, height: info.height, width: info.width, bytes, source: header }
 }
 
 function toFloats(decoded: DecodedBytes): DecodedImage {
