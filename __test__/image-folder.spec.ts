@@ -109,6 +109,12 @@ test('grey files give 1 channel by default; channels overrides either way', asyn
   const rgb = await loadImageFolder(dir, { cache: false, channels: 3 })
   t.deepEqual(rgb.train.shape, [3, 2, 2])
   t.deepEqual(Array.from(rgb.train.images.subarray(0, 12)), [10, 15, 10, 15, 10, 15, 10, 15, 10, 15, 10, 15])
+  // One colour file among grey ones makes the folder RGB, the grey files repeated in three planes.
+  await sharp({ create: { width: 2, height: 2, channels: 3, background: '#ff0000' } }).png().toFile(join(dir, 'light', '2.png'))
+  const mixed = await loadImageFolder(dir, { cache: false })
+  t.deepEqual(mixed.train.shape, [3, 2, 2])
+  t.deepEqual(Array.from(mixed.train.images.subarray(0, 12)), [10, 15, 10, 15, 10, 15, 10, 15, 10, 15, 10, 15])
+  t.deepEqual(Array.from(mixed.train.images.subarray(24, 36)), [255, 255, 255, 255, 0, 0, 0, 0, 0, 0, 0, 0])
   const shapes = await fresh('shapes-grey')
   await writeShapes({ dir: shapes, perClass: { train: 1 }, layout: 'classes' })
   t.deepEqual((await loadImageFolder(shapes, { cache: false, channels: 1 })).train.shape, [1, 32, 32])
