@@ -65,7 +65,7 @@ test('train() names the field and the value of a bad option', async (t) => {
   await t.throwsAsync(train({ device: 'gpu' }), { instanceOf: InvalidArgumentError, message: /device must be 'auto', 'cpu', 'cuda' or 'cuda:N', got 'gpu'/ })
   await t.throwsAsync(train({ seed: -2 }), { instanceOf: InvalidArgumentError, message: /seed must be a non-negative integer, got -2/ })
   await t.throwsAsync(train({ dropLast: 'yes' as unknown as boolean }), { instanceOf: InvalidArgumentError, message: /dropLast must be true or false, got 'yes'/ })
-  await t.throwsAsync(train({ data: '/no/such/dir' }), { message: /data must be 'mnist', a directory of IDX files or an http\(s\) URL, got '\/no\/such\/dir'/ })
+  await t.throwsAsync(train({ data: '/no/such/dir' }), { message: /data must be 'mnist', a directory \(IDX, CIFAR-10 binaries or an image folder\) or an http\(s\) URL, got '\/no\/such\/dir'/ })
 })
 
 test('an aborted run rejects with TrainingAbortedError and keeps a loadable checkpoint', async (t) => {

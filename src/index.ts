@@ -11,7 +11,10 @@ export { DeviceDataset } from './data/device-dataset'
 export { encodeIdx, parseIdx, readIdxFile, type IdxArray } from './data/idx'
 export { bundledMnistDir, loadMnist, MNIST_FILES, type Split } from './data/mnist'
 export { download, contentSha256, type DownloadOptions, type DownloadResult } from './data/download'
-export { defaultCacheDir, MNIST_SHA256, resolveData, type ResolvedData, type SourceOptions } from './data/sources'
+export { defaultCacheDir, MNIST_SHA256, resolveData, type DataFormat, type ResolvedData, type SourceOptions } from './data/sources'
+export { loadImageFolder, IMAGE_FOLDER_LAYOUTS, type ImageFolderData, type ImageFolderOptions } from './data/image-folder'
+export { CIFAR10_FILES, CIFAR_RECORD_BYTES, CIFAR_SHAPE, encodeCifarBatch, loadCifar10, parseCifarBatch, parseCifarMeta, type CifarRecords } from './data/cifar'
+export { validationSplit, type ValidationSplit } from './data/validation-split'
 export { epochOrder, permutation, Rng } from './data/shuffle'
 export { torchLoaderOrders, type TorchOrderOptions } from './training/torch-order'
 export { History, type BatchEnd, type Callback, type Callbacks, type EpochEnd, type FitContext, type Monitor, type TrainBegin } from './training/callbacks'
@@ -27,7 +30,19 @@ export { channelStatistics } from './data/statistics'
 export { train, TrainingAbortedError, type TestResult, type Timings, type TrainResult } from './training/train'
 export { evaluate, type EvaluationReport } from './evaluation/evaluate'
 export { summary } from './cli/summary-command'
-export { decodeImage, readImage, type Channels, type DecodedImage, type DecodeImageOptions, type ReadImageOptions } from './image/decode'
+export {
+  decodeImage,
+  probeImage,
+  readImage,
+  readImageBytes,
+  type Channels,
+  type DecodedBytes,
+  type DecodedImage,
+  type DecodeImageOptions,
+  type ImageInfo,
+  type ReadImageBytesOptions,
+  type ReadImageOptions,
+} from './image/decode'
 export { IMAGE_EXTENSIONS, listImageFiles } from './image/list-files'
 export { mnistInputFromFile, preprocessMnist, type MnistInput } from './image/mnist-preprocess'
 export type { Preprocess } from './image/preprocess'

@@ -88,6 +88,23 @@ export class Dataset {
     return new Dataset(this.images.subarray(start * per, end * per), this.labels.subarray(start, end), this.shape, this.classes)
   }
 
+  /** The examples at `indices`, in that order, copied (repeats allowed). */
+  gather(indices: ArrayLike<number>): Dataset {
+    const context = 'Dataset.gather()'
+    if (indices === null || typeof indices !== 'object' || typeof indices.length !== 'number') throw invalidArgument(context, 'indices', indices, 'an array of example indices')
+    if (indices.length === 0) throw invalidArgument(context, 'indices', '0 indices', 'at least one example index')
+    const per = this.shape[0] * this.shape[1] * this.shape[2]
+    const images = this.images instanceof Uint8Array ? new Uint8Array(indices.length * per) : new Float32Array(indices.length * per)
+    const labels = new Int32Array(indices.length)
+    for (let i = 0; i < indices.length; i++) {
+      const index = indices[i]
+      if (!Number.isInteger(index) || index < 0 || index >= this.count) throw invalidArgument(context, `indices[${i}]`, index, `an integer in [0, ${this.count})`)
+      images.set(this.images.subarray(index * per, (index + 1) * per), i * per)
+      labels[i] = this.labels[index]
+    }
+    return new Dataset(images, labels, this.shape, this.classes)
+  }
+
   /** Uploads to `device` once; pixels are scaled like ToTensor (bytes / 255), then normalised. */
   toDevice(device = 'cpu', normalisation?: Normalisation): DeviceDataset {
     const asList = (values: number | number[] | undefined) => (values === undefined ? undefined : [values].flat())

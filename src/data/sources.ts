@@ -1,11 +1,19 @@
-// Where training data comes from: the bundled MNIST, a directory of IDX files, or a mirror URL.
+// Where training data comes from: the bundled MNIST, a directory of IDX files, CIFAR-10 binaries
+// or images in class folders, or a mirror URL.
 import { createHash } from 'node:crypto'
 import { existsSync, statSync } from 'node:fs'
-import { homedir } from 'node:os'
 import { join } from 'node:path'
 import { DatasetError } from '../errors'
+import { defaultCacheDir } from './cache-dir'
+import { isCifarDirectory, loadCifar10, CIFAR10_FILES } from './cifar'
+import type { Dataset } from './dataset'
 import { download, NotFoundError } from './download'
+import { listImageFolder } from './folder-layout'
+import { IMAGE_FOLDER_LAYOUTS, loadListedFolder, type ImageFolderOptions } from './image-folder'
 import { loadIdxDirectory, loadMnist, MNIST_FILES, type Split } from './mnist'
+import { validationSplit } from './validation-split'
+
+export { defaultCacheDir } from './cache-dir'
 
 /** sha256 of the four original MNIST files, decompressed (read off the bundled copies). */
 export const MNIST_SHA256: Record<string, string> = {
@@ -23,15 +31,24 @@ export interface SourceOptions {
   signal?: AbortSignal
   /** Told about each file fetched from a mirror. */
   onDownload?: (file: string, outcome: string) => void
+  /** How an image folder is decoded (size, channels, bad files, progress); its cache is under cacheDir. */
+  imageFolder?: Omit<ImageFolderOptions, 'cacheDir'>
+  /** The share of each class a one-split image folder (DIR/<class>/...) holds out as its test split; default 0.2. */
+  testFraction?: number
+  /** Seed of that hold-out; default 0. */
+  seed?: number
 }
+
+export type DataFormat = 'mnist' | 'idx' | 'cifar-10' | 'image-folder'
 
 export interface ResolvedData extends Split {
-  /** 'mnist (bundled)', the directory, or the URL. */
+  /** 'mnist (bundled)', the directory (with how a test split was made, if it was), or the URL. */
   source: string
-}
-
-export function defaultCacheDir(): string {
-  return join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'convtorch', 'datasets')
+  format: DataFormat
+  /** Label i's name, where the data names its classes (CIFAR-10, image folders). */
+  classNames?: string[]
+  /** An image folder's val/ when it has test/ as well. */
+  validation?: Dataset
 }
 
 async function fileInDirectory(dir: string, name: string): Promise<string> {
@@ -62,12 +79,35 @@ async function fromMirror(url: string, options: SourceOptions): Promise<Split> {
   })
 }
 
-/** Resolves `data`: 'mnist' (bundled), a directory of IDX files, or an http(s) mirror URL. */
+function isIdxDirectory(dir: string): boolean {
+  return Object.values(MNIST_FILES).some((name) => existsSync(join(dir, name)) || existsSync(join(dir, `${name}.gz`)))
+}
+
+async function fromImageFolder(dir: string, options: SourceOptions): Promise<ResolvedData | undefined> {
+  const listing = await listImageFolder(dir)
+  if (!listing) return undefined
+  const folder = await loadListedFolder(dir, listing, { ...options.imageFolder, cacheDir: options.cacheDir })
+  const base = { format: 'image-folder' as const, classNames: folder.classNames, validation: folder.validation }
+  if (folder.test) return { ...base, train: folder.train, test: folder.test, source: dir }
+  const fraction = options.testFraction ?? 0.2
+  const seed = options.seed ?? 0
+  const { train, validation: test } = validationSplit(folder.train, fraction, seed)
+  return { ...base, train, test, source: `${dir} (no test/ or val/: ${Math.round(fraction * 100)}% of each class held out as the test split, seed ${seed})` }
+}
+
+/** Resolves `data`: 'mnist' (bundled), a directory (IDX, CIFAR-10 binaries, an image folder), or an http(s) mirror URL. */
 export async function resolveData(data: string, options: SourceOptions = {}): Promise<ResolvedData> {
-  if (data === 'mnist') return { ...(await loadMnist()), source: 'mnist (bundled)' }
-  if (/^https?:\/\//.test(data)) return { ...(await fromMirror(data, options)), source: data }
+  if (data === 'mnist') return { ...(await loadMnist()), source: 'mnist (bundled)', format: 'mnist' }
+  if (/^https?:\/\//.test(data)) return { ...(await fromMirror(data, options)), source: data, format: 'idx' }
   if (existsSync(data) && statSync(data).isDirectory()) {
-    return { ...(await loadIdxDirectory(data, fileInDirectory)), source: data }
+    if (isIdxDirectory(data)) return { ...(await loadIdxDirectory(data, fileInDirectory)), source: data, format: 'idx' }
+    if (isCifarDirectory(data)) return { ...(await loadCifar10(data)), source: data, format: 'cifar-10' }
+    const folder = await fromImageFolder(data, options)
+    if (folder) return folder
+    throw new DatasetError(
+      `${data} is a directory of none of the known layouts; looked for: MNIST IDX files (${Object.values(MNIST_FILES).join(', ')}, raw or .gz), ` +
+        `CIFAR-10 binaries (${[...CIFAR10_FILES.train, CIFAR10_FILES.test, CIFAR10_FILES.meta].join(', ')}), an image folder (${IMAGE_FOLDER_LAYOUTS})`,
+    )
   }
-  throw new DatasetError(`data must be 'mnist', a directory of IDX files or an http(s) URL, got '${data}' (no such directory)`)
+  throw new DatasetError(`data must be 'mnist', a directory (IDX, CIFAR-10 binaries or an image folder) or an http(s) URL, got '${data}' (no such directory)`)
 }

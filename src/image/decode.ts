@@ -1,5 +1,5 @@
-// Image files to floats with sharp (libvips): PNG, JPEG and WebP, grey or RGB, as
-// [channels, height, width] row-major values in [0, 1] (byte / 255, like torchvision's ToTensor).
+// Image files to pixels with sharp (libvips): PNG, JPEG and WebP, grey or RGB, as planar
+// [channels, height, width] bytes, or as floats in [0, 1] (byte / 255, like torchvision's ToTensor).
 import type sharpType from 'sharp'
 import { ImageError, invalidArgument } from '../errors'
 
@@ -56,21 +56,49 @@ function reason(error: unknown): string {
   return message.split('\n')[0].trim()
 }
 
-async function decode(path: string, channels: Channels, size?: { height: number; width: number }): Promise<DecodedImage> {
+/** What a file's header says, read without decoding its pixels. */
+export interface ImageInfo {
+  format: 'png' | 'jpeg' | 'webp'
+  /** After EXIF orientation, as decoding gives it. */
+  height: number
+  width: number
+  /** Three colour bands in the header (RGB, palette, CMYK), not a grey file; pixels are not inspected. */
+  colour: boolean
+}
+
+/** Decoded pixels as bytes: [channels, height, width] row-major (planar), 0-255. */
+export interface DecodedBytes {
+  channels: Channels
+  height: number
+  width: number
+  bytes: Uint8Array
+  /** The file's header: its own format, size and colour. */
+  source: ImageInfo
+}
+
+async function probe(path: string): Promise<{ image: sharpType.Sharp; info: ImageInfo }> {
   // failOn 'warning': a truncated or corrupt file is an error, not a half-grey picture.
   const image = sharp()(path, { failOn: 'warning' })
-  let format: string | undefined
+  let metadata: sharpType.Metadata
   try {
-    format = (await image.metadata()).format
+    metadata = await image.metadata()
   } catch (error) {
     throw new ImageError(`${path} could not be read as an image: ${reason(error)}`, { cause: error })
   }
+  const format = metadata.format
   if (!format || !FORMATS.has(format)) {
     throw new ImageError(`${path} is ${format ? `a ${format} image` : 'of an unknown format'}; expected PNG, JPEG or WebP`)
   }
+  const bands = (metadata.channels ?? 3) - (metadata.hasAlpha ? 1 : 0)
+  const { width, height } = metadata.autoOrient
+  return { image, info: { format: format as ImageInfo['format'], height, width, colour: bands >= 3 } }
+}
+
+async function decode(path: string, channels: Channels, size?: { height: number; width: number }): Promise<DecodedBytes> {
+  const { image, info: header } = await probe(path)
   // Transparent pixels become white: drawings saved from a canvas are dark ink on transparency.
   let pipeline = image.autoOrient().flatten({ background: '#ffffff' })
-  if (size) pipeline = pipeline.resize(size.width, size.height, { fit: 'fill' })
+  if (size && (size.height !== header.height || size.width !== header.width)) pipeline = pipeline.resize(size.width, size.height, { fit: 'fill' })
   pipeline = channels === 1 ? pipeline.greyscale() : pipeline.toColourspace('srgb')
   let decoded: { data: Buffer; info: sharpType.OutputInfo }
   try {
@@ -78,25 +106,64 @@ async function decode(path: string, channels: Channels, size?: { height: number;
   } catch (error) {
     // libvips names the cause only sometimes ("premature end of JPEG file" or just "warning
     // treated as error"): say what it means, then what it said.
-    throw new ImageError(`${path} could not be decoded (${format}): the file is damaged or truncated (libvips: ${reason(error)})`, { cause: error })
+    throw new ImageError(`${path} could not be decoded (${header.format}): the file is damaged or truncated (libvips: ${reason(error)})`, { cause: error })
   }
   const { data, info } = decoded
   if (info.channels !== channels) {
     throw new ImageError(`${path} decoded to ${info.channels} channels, expected ${channels}`)
   }
-  const pixels = new Float32Array(channels * info.height * info.width)
   const plane = info.height * info.width
+  const bytes = new Uint8Array(channels * plane)
   // sharp gives interleaved HWC bytes; models take planar CHW.
-  for (let i = 0; i < plane; i++) {
-    for (let c = 0; c < channels; c++) pixels[c * plane + i] = data[i * channels + c] / 255
+  if (channels === 1) bytes.set(data.subarray(0, plane))
+  else {
+    for (let i = 0, j = 0; i < plane; i++, j += 3) {
+      bytes[i] = data[j]
+      bytes[plane + i] = data[j + 1]
+      bytes[2 * plane + i] = data[j + 2]
+    }
   }
-  return { channels, height: info.height, width: info.width, pixels }
+  return { channels, height: info.height, width: info.width, bytes, source: header }
+}
+
+function toFloats(decoded: DecodedBytes): DecodedImage {
+  const pixels = new Float32Array(decoded.bytes.length)
+  for (let i = 0; i < pixels.length; i++) pixels[i] = decoded.bytes[i] / 255
+  return { channels: decoded.channels, height: decoded.height, width: decoded.width, pixels }
+}
+
+function checkSize(context: string, options: { height?: unknown; width?: unknown }): void {
+  for (const field of ['height', 'width'] as const) {
+    const value = options[field]
+    if (!Number.isInteger(value) || (value as number) < 1) throw invalidArgument(context, field, value, 'a positive integer')
+  }
+}
+
+/** Format, oriented size and colour of `path` from its header (unreadable and unsupported files throw). */
+export async function probeImage(path: string): Promise<ImageInfo> {
+  return (await probe(checkPath('probeImage()', path))).info
+}
+
+export interface ReadImageBytesOptions extends ReadImageOptions {
+  /** Both or neither: stretched to height x width (aspect ratio not kept); default: the file's size. */
+  height?: number
+  width?: number
+}
+
+/** Decodes `path` to planar bytes, like readImage but without the division by 255. */
+export async function readImageBytes(path: string, options: ReadImageBytesOptions): Promise<DecodedBytes> {
+  const context = 'readImageBytes()'
+  checkPath(context, path)
+  const channels = checkChannels(context, options?.channels)
+  if (options.height === undefined && options.width === undefined) return decode(path, channels)
+  checkSize(context, options)
+  return decode(path, channels, { height: options.height as number, width: options.width as number })
 }
 
 /** Decodes `path` at its own size (EXIF orientation applied, alpha flattened over white). */
 export async function readImage(path: string, options: ReadImageOptions): Promise<DecodedImage> {
   const context = 'readImage()'
-  return decode(checkPath(context, path), checkChannels(context, options?.channels))
+  return toFloats(await decode(checkPath(context, path), checkChannels(context, options?.channels)))
 }
 
 /** Decodes `path` resized to height x width: the [channels, height, width] input of a model. */
@@ -104,10 +171,13 @@ export async function decodeImage(path: string, options: DecodeImageOptions): Pr
   const context = 'decodeImage()'
   checkPath(context, path)
   const channels = checkChannels(context, options?.channels)
-  for (const field of ['height', 'width'] as const) {
-    const value = options[field]
-    if (!Number.isInteger(value) || value < 1) throw invalidArgument(context, field, value, 'a positive integer')
-  }
+  checkSize(context, options)
   if (options.fit !== undefined && options.fit !== 'resize') throw invalidArgument(context, 'fit', options.fit, "'resize'")
-  return (await decode(path, channels, { height: options.height, width: options.width })).pixels
+  return toFloats(await decode(path, channels, { height: options.height, width: options.width })).pixels
+}
+
+/** The decoder's versions: a different libvips may decode a JPEG to different bytes. */
+export function decoderVersion(): string {
+  const { versions } = sharp()
+  return `sharp ${versions.sharp}, libvips ${versions.vips}`
 }
