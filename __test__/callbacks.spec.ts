@@ -63,7 +63,7 @@ test('earlyStopping stops when the monitored loss stalls and restores the best e
   t.is(stopping.stoppedEpoch, 2)
   t.deepEqual(result.model.parameter('linear_1.weight').values, bestWeights, 'the best epoch is restored')
   t.is(result.test.loss, losses[0], 'the final evaluation is of the restored weights')
-  t.throws(() => earlyStopping({ monitor: 'accuracy' as 'testAccuracy' }), { instanceOf: InvalidArgumentError, message: /monitor must be one of 'trainLoss', 'trainAccuracy', 'testLoss', 'testAccuracy', got 'accuracy'/ })
+  t.throws(() => earlyStopping({ monitor: 'accuracy' as 'testAccuracy' }), { instanceOf: InvalidArgumentError, message: /monitor must be one of 'trainLoss', 'trainAccuracy', 'testLoss', 'testAccuracy', 'validationLoss', 'validationAccuracy', got 'accuracy'/ })
   t.throws(() => earlyStopping({ patience: -1 }), { message: /patience must be an integer >= 0, got -1/ })
 })
 

@@ -1,5 +1,6 @@
 // `npm run bench`: the seed job side by side with PyTorch in one run, on one machine.
-// A: the seed's script as written; B: the best plain eager PyTorch loop; C: convtorch.
+// A: the seed's script as written; B: the best plain eager PyTorch loop; C: convtorch; D: C with
+// on-device augmentation (what augmentation costs).
 // Reports median seconds per epoch (training alone, and a full seed epoch with the per-epoch
 // train-set accuracy), totals, test accuracy, peak RSS and the ratios C/A and C/B.
 import { spawnSync } from 'node:child_process'
@@ -80,6 +81,7 @@ function main(): void {
       contenders: { type: 'string', default: 'A,B,C' },
       rounds: { type: 'string', default: '1' },
       out: { type: 'string' },
+      augment: { type: 'string', default: 'crop=2,rotate=10,scale=0.1,translate=0.1' },
     },
   })
   const python = process.env.CONVTORCH_PYTHON
@@ -99,19 +101,20 @@ function main(): void {
     A: [python, ['pytorch_seed_script.py', ...common, '--data', data]],
     B: [python, ['pytorch_eager.py', ...common, '--data', data]],
     C: [process.execPath, [join(root, 'dist', 'bench', 'convtorch-contender.js'), ...common]],
+    D: [process.execPath, [join(root, 'dist', 'bench', 'convtorch-contender.js'), ...common, '--augment', values.augment!]],
   }
   // Rounds alternate the contenders (A B C A B C ...), so a slow spell of a shared machine
   // lands on all of them; each contender's epochs are pooled over its rounds.
   const reports = new Map<string, ContenderReport[]>()
   for (let round = 0; round < Math.max(1, Number(values.rounds)); round++) {
-    for (const letter of ['A', 'B', 'C'].filter((l) => wanted.has(l))) {
+    for (const letter of ['A', 'B', 'C', 'D'].filter((l) => wanted.has(l))) {
       const [command, args] = commands[letter]
       reports.set(letter, [...(reports.get(letter) ?? []), run(command, args)])
     }
   }
   const summaries = [...reports.values()].map((runs) => summarise({ ...runs[0], epochs: runs.flatMap((r) => r.epochs), testAccuracy: runs[0].testAccuracy, peakRssMB: Math.max(...runs.map((r) => r.peakRssMB)) }, runs.length))
 
-  const byLetter = Object.fromEntries(summaries.map((s) => [s.contender[0], s]))
+  const byLetter = Object.fromEntries(summaries.map((s) => [s.contender.startsWith('C+aug') ? 'D' : s.contender[0], s]))
   const ratio = (a: string, b: string, key: 'medianTrainEpochSeconds' | 'medianSeedEpochSeconds' | 'totalSeedSeconds' | 'peakRssMB') =>
     byLetter[a] && byLetter[b] ? byLetter[a][key] / byLetter[b][key] : null
   const ratios = {
@@ -121,6 +124,7 @@ function main(): void {
     seedEpochCOverB: ratio('C', 'B', 'medianSeedEpochSeconds'),
     seedTotalCOverA: ratio('C', 'A', 'totalSeedSeconds'),
     peakRssCOverB: ratio('C', 'B', 'peakRssMB'),
+    trainEpochAugmentedOverPlain: ratio('D', 'C', 'medianTrainEpochSeconds'),
   }
   const result = { date: new Date().toISOString(), device: values.device, threads: Number(values.threads) || null, epochs: Number(values.epochs), rounds: Number(values.rounds), contenders: summaries, ratios, skipped }
   const out = values.out ?? join(root, 'bench', 'results', `bench-${values.device!.replace(':', '')}-${values.epochs}ep.json`)

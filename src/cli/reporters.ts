@@ -13,7 +13,8 @@ const percent = (x: number) => `${(x * 100).toFixed(2)}%`
 export function plainReporter(write: Write, every = 50): Reporter {
   return {
     onTrainBegin(info: TrainBegin) {
-      write(`Data: ${info.source} | train ${info.trainCount} | test ${info.testCount} | device ${info.device}`)
+      const validation = info.validationCount > 0 ? ` | validation ${info.validationCount}` : ''
+      write(`Data: ${info.source} | train ${info.trainCount}${validation} | test ${info.testCount} | device ${info.device}`)
       if (info.resumedFrom) write(`Resuming ${info.resumedFrom.checkpoint} at epoch ${pad3(info.resumedFrom.epoch)}, batch ${pad3(info.resumedFrom.batch)}`)
     },
     onBatchEnd({ epoch, epochs, batch, batches, loss }) {
@@ -21,6 +22,7 @@ export function plainReporter(write: Write, every = 50): Reporter {
     },
     onEpochEnd(end) {
       if (end.trainAccuracy !== null) write(`Epoch: ${pad3(end.epoch)}/${pad3(end.epochs)} training accuracy: ${percent(end.trainAccuracy)}`)
+      if (end.validationAccuracy !== null) write(`Epoch: ${pad3(end.epoch)}/${pad3(end.epochs)} validation accuracy: ${percent(end.validationAccuracy)}`)
       if (end.testAccuracy !== null) write(`Epoch: ${pad3(end.epoch)}/${pad3(end.epochs)} test accuracy: ${percent(end.testAccuracy)}`)
       write(`Time elapsed: ${(end.elapsed / 60).toFixed(2)} min`)
     },

@@ -24,6 +24,33 @@ function optimizerFlags(values: OptimizerFlags, resuming: boolean): OptimizerOpt
   return { kind, lr, weightDecay }
 }
 
+function imageFolderFlags(values: { 'image-size'?: string; resize?: boolean; channels?: string; 'skip-bad-images'?: boolean }): TrainOptions['imageFolder'] {
+  const size = values['image-size']
+  const match = size === undefined ? null : /^(\d+)x(\d+)$/.exec(size)
+  if (size !== undefined && (!match || Number(match[1]) < 1 || Number(match[2]) < 1)) throw new UsageError(`convtorch train: --image-size must be HxW such as 32x32, got '${size}'`)
+  const channels = choiceFlag('train', 'channels', values.channels, ['1', '3'] as const)
+  return {
+    imageSize: match ? [Number(match[1]), Number(match[2])] : undefined,
+    resize: values.resize || undefined,
+    channels: channels === undefined ? undefined : (Number(channels) as 1 | 3),
+    skipBadImages: values['skip-bad-images'] || undefined,
+    onWarning: (message) => process.stderr.write(`convtorch: warning: ${message}\n`),
+    onProgress: decodingProgress(),
+  }
+}
+
+/** "Decoding images: 1200/5000" on stderr, at most a few times a second, for large folders. */
+function decodingProgress(): (done: number, total: number) => void {
+  let last = 0
+  return (done, total) => {
+    const now = Date.now()
+    // A pipe or a log gets the last line only; a terminal sees it count.
+    if (done < total && (!process.stderr.isTTY || now - last < 250)) return
+    last = now
+    process.stderr.write(`convtorch: decoding images ${done}/${total}${done === total ? '\n' : '\r'}`)
+  }
+}
+
 function normaliseFlag(raw: string | undefined): TrainOptions['normalise'] {
   if (raw === undefined || raw === 'auto') return raw
   const [mean, std] = raw.split(',').map(Number)
@@ -40,7 +67,14 @@ Trains a ConvNet (by default the seed tutorial's) and reports like the seed scri
   --lr X              learning rate (0.05)
   --seed N            seeds every random generator (1)
   --device D          auto | cpu | cuda | cuda:N (auto)
-  --data SRC          mnist (bundled) | DIR of IDX files | http(s) mirror URL (mnist)
+  --data SRC          mnist (bundled) | DIR: IDX files, CIFAR-10 binaries, or images in class
+                      folders (DIR/<class>/*.png|jpg|webp, or DIR/train/<class>/... with test/
+                      or val/) | http(s) mirror URL (mnist)
+  --image-size HxW    image folders: the size (default: the first image's)
+  --resize            image folders: stretch images of another size instead of refusing them
+  --channels 1|3      image folders: grey or colour (default: colour if any file is)
+  --skip-bad-images   image folders: skip unreadable files with a warning instead of failing
+  --validation-split F  hold out F of each class of train for validation every epoch
   --model M           a preset (seed, strong) or a spec JSON file (seed)
   --init I            seed | default | xavier (seed)
   --shuffle S         torch (the seed script's DataLoader order) | seeded (torch)
@@ -83,6 +117,11 @@ export async function trainCommand(argv: string[]): Promise<number> {
       nesterov: { type: 'boolean', default: false },
       'weight-decay': { type: 'string' },
       augment: { type: 'string' },
+      'image-size': { type: 'string' },
+      resize: { type: 'boolean', default: false },
+      channels: { type: 'string' },
+      'skip-bad-images': { type: 'boolean', default: false },
+      'validation-split': { type: 'string' },
       normalise: { type: 'string' },
       schedule: { type: 'string' },
       out: { type: 'string' },
@@ -134,6 +173,8 @@ export async function trainCommand(argv: string[]): Promise<number> {
       schedule: values.schedule === undefined ? undefined : parseSchedule(values.schedule),
       augment: values.augment === undefined ? undefined : (parseAugment(values.augment) ?? undefined),
       normalise: normaliseFlag(values.normalise),
+      validationSplit: numberFlag('train', 'validation-split', values['validation-split'], (n) => n > 0 && n < 1, 'a fraction in (0, 1)'),
+      imageFolder: imageFolderFlags(values),
       out,
       resume: values.resume,
       cacheDir: values['cache-dir'],

@@ -24,6 +24,9 @@ export interface EpochEnd {
   trainAccuracy: number | null
   testLoss: number | null
   testAccuracy: number | null
+  /** On the validation set, where the run has one (validationSplit, or a folder's val/). */
+  validationLoss: number | null
+  validationAccuracy: number | null
   learningRate: number
   /** Batches trained in this epoch (fewer than an epoch's when a callback stopped it). */
   batches: number
@@ -33,13 +36,15 @@ export interface EpochEnd {
 }
 
 /** The numbers of an EpochEnd that a callback can monitor. */
-export type Monitor = 'trainLoss' | 'trainAccuracy' | 'testLoss' | 'testAccuracy'
+export type Monitor = 'trainLoss' | 'trainAccuracy' | 'testLoss' | 'testAccuracy' | 'validationLoss' | 'validationAccuracy'
 
 export interface TrainBegin {
   epochs: number
   batchesPerEpoch: number
   trainCount: number
   testCount: number
+  /** 0 where the run has no validation set. */
+  validationCount: number
   device: string
   source: string
   /** Where a resumed run continues from (null for a fresh run). */

@@ -7,13 +7,14 @@ import { join, resolve } from 'node:path'
 import { pointerTarget, switchPointer } from '../checkpoint/atomic-directory'
 import { BEST_POINTER, LAST_POINTER, writeCheckpoint } from '../checkpoint/checkpoint'
 import { invalidArgument } from '../errors'
-import type { Callback, EpochEnd, FitContext, Monitor } from './callbacks'
-import { checkMonitor, isImprovement, monitorMode, type Mode } from './monitor'
+import type { Callback, EpochEnd, FitContext, Monitor, TrainBegin } from './callbacks'
+import { checkMonitor, defaultMonitor, isImprovement, monitorMode, type Mode } from './monitor'
 
 export interface CheckpointOptions {
   /** The run directory. */
   dir: string
-  /** The metric that decides the best checkpoint (default 'testAccuracy'); null keeps no best. */
+  /** The metric that decides the best checkpoint (default 'validationAccuracy' where the run has a
+   *  validation set, else 'testAccuracy'); null keeps no best. */
   monitor?: Monitor | null
   /** Default: 'min' for losses, 'max' for accuracies. */
   mode?: Mode
@@ -34,8 +35,10 @@ const pad = (n: number, width: number) => String(n).padStart(width, '0')
 export class CheckpointCallback implements Callback {
   readonly name = 'checkpoint'
   readonly dir: string
-  readonly monitor: Monitor | null
-  readonly mode: Mode
+  monitor: Monitor | null
+  mode: Mode
+  /** The monitor is chosen when training begins (validation if the run has it). */
+  private readonly monitorByDefault: boolean
   readonly saveLast: boolean
   readonly keep: number
   private state: CheckpointState = { best: null, recent: [] }
@@ -46,12 +49,17 @@ export class CheckpointCallback implements Callback {
     const context = 'checkpoint()'
     if (typeof options?.dir !== 'string' || options.dir === '') throw invalidArgument(context, 'dir', options?.dir, 'a directory path')
     this.dir = options.dir
+    this.monitorByDefault = options.monitor === undefined
     this.monitor = options.monitor === undefined ? 'testAccuracy' : options.monitor === null ? null : checkMonitor(context, options.monitor)
     this.mode = monitorMode(context, this.monitor, options.mode)
     this.saveLast = options.saveLast ?? true
     this.keep = options.keep ?? 1
     if (!Number.isInteger(this.keep) || this.keep < 1) throw invalidArgument(context, 'keep', options.keep, 'a positive integer')
     if (!this.saveLast && this.monitor === null) throw invalidArgument(context, 'saveLast', false, 'true when monitor is null (nothing would be saved)')
+  }
+
+  onTrainBegin(info: TrainBegin): void {
+    if (this.monitorByDefault) this.monitor = defaultMonitor('Accuracy', info.validationCount)
   }
 
   /** The best checkpoint so far (its pointer), or null. */

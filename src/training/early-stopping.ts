@@ -2,11 +2,11 @@
 // metric has not improved by more than minDelta for `patience` epochs; optionally put the
 // best epoch's weights back before the final evaluation.
 import { invalidArgument } from '../errors'
-import type { Callback, EpochEnd, FitContext, Monitor } from './callbacks'
-import { checkMonitor, isImprovement, monitorMode, type Mode } from './monitor'
+import type { Callback, EpochEnd, FitContext, Monitor, TrainBegin } from './callbacks'
+import { checkMonitor, defaultMonitor, isImprovement, monitorMode, type Mode } from './monitor'
 
 export interface EarlyStoppingOptions {
-  /** Default 'testLoss'. */
+  /** Default 'validationLoss' where the run has a validation set, else 'testLoss'. */
   monitor?: Monitor
   /** Default: 'min' for losses, 'max' for accuracies. */
   mode?: Mode
@@ -30,8 +30,9 @@ interface EarlyStoppingState {
 
 export class EarlyStopping implements Callback {
   readonly name = 'earlyStopping'
-  readonly monitor: Monitor
-  readonly mode: Mode
+  monitor: Monitor
+  mode: Mode
+  private readonly monitorByDefault: boolean
   readonly patience: number
   readonly minDelta: number
   readonly restoreBest: boolean
@@ -39,6 +40,7 @@ export class EarlyStopping implements Callback {
 
   constructor(options: EarlyStoppingOptions = {}) {
     const context = 'earlyStopping()'
+    this.monitorByDefault = options.monitor === undefined
     this.monitor = checkMonitor(context, options.monitor ?? 'testLoss')
     this.mode = monitorMode(context, this.monitor, options.mode)
     this.patience = options.patience ?? 3
@@ -58,10 +60,14 @@ export class EarlyStopping implements Callback {
     return this.state.stoppedEpoch
   }
 
+  onTrainBegin(info: TrainBegin): void {
+    if (this.monitorByDefault) this.monitor = defaultMonitor('Loss', info.validationCount)
+  }
+
   onEpochEnd(end: EpochEnd, context: FitContext): void {
     const value = end[this.monitor]
     if (value === null) {
-      throw invalidArgument('earlyStopping()', 'monitor', this.monitor, 'a metric the run computes every epoch (test metrics need evaluateEachEpoch, train accuracy needs trainAccuracy)')
+      throw invalidArgument('earlyStopping()', 'monitor', this.monitor, 'a metric the run computes every epoch (test metrics need evaluateEachEpoch, train accuracy trainAccuracy, validation metrics a validation set)')
     }
     if (isImprovement(this.mode, value, this.state.best, this.minDelta)) {
       this.state = { ...this.state, best: value, bestEpoch: end.epoch, wait: 0 }

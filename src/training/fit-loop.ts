@@ -16,6 +16,7 @@ export interface FitRun {
   model: Model
   trainData: DeviceDataset
   testData: DeviceDataset
+  validationData: DeviceDataset | null
   /** The example order of an epoch (1-based). */
   orderOf: (epoch: number) => Uint32Array
   options: ResolvedOptions
@@ -140,6 +141,7 @@ async function recordEpoch(run: FitRun, context: FitContext, seconds: FitSeconds
   seconds.trainEval += trainEvalSeconds
   phase = performance.now()
   const testEval = options.evaluateEachEpoch ? await model.evaluate(run.testData, { batchSize: options.evalBatchSize }) : null
+  const validationEval = run.validationData ? await model.evaluate(run.validationData, { batchSize: options.evalBatchSize }) : null
   const testEvalSeconds = since(phase)
   seconds.testEval += testEvalSeconds
   const end: EpochEnd = {
@@ -149,6 +151,8 @@ async function recordEpoch(run: FitRun, context: FitContext, seconds: FitSeconds
     trainAccuracy: trainEval?.accuracy ?? null,
     testLoss: testEval?.loss ?? null,
     testAccuracy: testEval?.accuracy ?? null,
+    validationLoss: validationEval?.loss ?? null,
+    validationAccuracy: validationEval?.accuracy ?? null,
     learningRate: trained.learningRate,
     batches: loop.batch,
     seconds: { train: trained.trainSeconds, trainEval: trainEvalSeconds, testEval: testEvalSeconds },

@@ -4,7 +4,12 @@ import type { Monitor } from './callbacks'
 
 export type Mode = 'min' | 'max'
 
-export const MONITORS: readonly Monitor[] = ['trainLoss', 'trainAccuracy', 'testLoss', 'testAccuracy']
+export const MONITORS: readonly Monitor[] = ['trainLoss', 'trainAccuracy', 'testLoss', 'testAccuracy', 'validationLoss', 'validationAccuracy']
+
+/** A validation metric where the run has a validation set, else the test one. */
+export function defaultMonitor(kind: 'Loss' | 'Accuracy', validationCount: number): Monitor {
+  return `${validationCount > 0 ? 'validation' : 'test'}${kind}`
+}
 
 export function checkMonitor(context: string, monitor: unknown): Monitor {
   if (!MONITORS.includes(monitor as Monitor)) throw invalidArgument(context, 'monitor', monitor, `one of ${MONITORS.map((m) => `'${m}'`).join(', ')}`)

@@ -5,6 +5,7 @@ import type { Init } from '../model/model'
 import type { OptimizerOptions } from '../model/optimizer'
 import type { ModelSpec } from '../model/spec'
 import type { Dataset, Normalisation } from '../data/dataset'
+import type { ImageFolderOptions } from '../data/image-folder'
 import type { Callback } from './callbacks'
 import { checkAugment, type AugmentOptions } from './augment'
 import { checkSchedule, type ScheduleOptions } from './schedule'
@@ -49,6 +50,14 @@ export interface TrainOptions {
   /** Augment every training batch on the device (off by default); seeded, and repeated on resume. */
   augment?: AugmentOptions
   /**
+   * Hold out this share of each class of the training set as a validation set (seeded by
+   * `seed`), evaluated every epoch (validationLoss, validationAccuracy): what checkpoint() and
+   * earlyStopping() then monitor by default. An image folder's val/ beside test/ is used as is.
+   */
+  validationSplit?: number
+  /** How an image folder is read: imageSize, resize, channels, skipBadImages, onProgress, onWarning. */
+  imageFolder?: Omit<ImageFolderOptions, 'cacheDir'>
+  /**
    * The run directory: the last and best checkpoints (`checkpoint`, `best`), history.json and
    * report.json. Resumed runs default to the directory they resume.
    */
@@ -88,6 +97,7 @@ export interface ResolvedOptions {
   /** 'auto' until train() has computed it on the training set. */
   normalise: Normalisation | 'auto' | null
   augment: AugmentOptions | null
+  validationSplit: number | null
 }
 
 const CONTEXT = 'train()'
@@ -101,6 +111,12 @@ function positiveInteger(field: string, value: unknown, fallback: number): numbe
 function boolean(field: string, value: unknown, fallback: boolean): boolean {
   if (value === undefined) return fallback
   if (typeof value !== 'boolean') throw invalidArgument(CONTEXT, field, value, 'true or false')
+  return value
+}
+
+function fraction(field: string, value: unknown): number | null {
+  if (value === undefined || value === null) return null
+  if (typeof value !== 'number' || !(value > 0 && value < 1)) throw invalidArgument(CONTEXT, field, value, 'a fraction in (0, 1)')
   return value
 }
 
@@ -148,5 +164,6 @@ export function resolveOptions(options: TrainOptions): ResolvedOptions {
     evalBatchSize: positiveInteger('evalBatchSize', options.evalBatchSize, 256),
     normalise: options.normalise ?? null,
     augment: checkAugment(CONTEXT, options.augment),
+    validationSplit: fraction('validationSplit', options.validationSplit),
   }
 }

@@ -18,7 +18,7 @@ export interface Resumption extends CheckpointContents {
 }
 
 /** Fields whose change would make the resumed run another run. */
-const SAME_RUN: ReadonlyArray<keyof ResolvedOptions> = ['batchSize', 'optimizer', 'schedule', 'seed', 'init', 'shuffle', 'dropLast', 'normalise', 'augment']
+const SAME_RUN: ReadonlyArray<keyof ResolvedOptions> = ['batchSize', 'optimizer', 'schedule', 'seed', 'init', 'shuffle', 'dropLast', 'normalise', 'augment', 'validationSplit']
 
 function describe(value: unknown): string {
   return JSON.stringify(value) ?? String(value)
@@ -53,7 +53,7 @@ function resumedOptions(options: TrainOptions, training: TrainingState, dir: str
   const refuse = (field: string, value: unknown, was: unknown) =>
     invalidArgument('train()', field, value, `${describe(was)} as in the run being resumed (${dir}); a resumed run continues the same run: start a new one to change it`)
   if (given.lr !== undefined && given.lr !== saved.optimizer.lr) throw refuse('lr', given.lr, saved.optimizer.lr)
-  const merged = resolveOptions({ ...saved, normalise: saved.normalise ?? undefined, augment: saved.augment ?? undefined, lr: saved.optimizer.lr, ...given })
+  const merged = resolveOptions({ ...saved, normalise: saved.normalise ?? undefined, augment: saved.augment ?? undefined, validationSplit: saved.validationSplit ?? undefined, lr: saved.optimizer.lr, ...given })
   for (const field of SAME_RUN) {
     if (!isDeepStrictEqual(merged[field], saved[field])) throw refuse(field, merged[field], saved[field])
   }

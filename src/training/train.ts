@@ -5,6 +5,7 @@ import type { Dataset } from '../data/dataset'
 import { epochOrder } from '../data/shuffle'
 import { channelStatistics } from '../data/statistics'
 import { resolveData } from '../data/sources'
+import { validationSplit } from '../data/validation-split'
 import { torchLoaderOrders } from './torch-order'
 import { ConvtorchError, invalidArgument } from '../errors'
 import { Model } from '../model/model'
@@ -54,9 +55,10 @@ export class TrainingAbortedError extends ConvtorchError {
   }
 }
 
-function checkData(model: Model, train: Dataset, test: Dataset): void {
+function checkData(model: Model, data: LoadedData): void {
   const [c, h, w] = model.spec.input
-  for (const [name, set] of [['train', train], ['test', test]] as const) {
+  const sets = [['train', data.train], ['test', data.test], ...(data.validation ? [['validation', data.validation] as const] : [])] as const
+  for (const [name, set] of sets) {
     if (set.shape[0] !== c || set.shape[1] !== h || set.shape[2] !== w) {
       throw invalidArgument('train()', `data.${name}`, `examples of shape ${set.shape.join('x')}`, `examples of the model's input shape ${model.spec.input.join('x')}`)
     }
@@ -74,12 +76,29 @@ function userCallbacks(callbacks: TrainOptions['callbacks']): Callback[] {
   return list
 }
 
-async function loadData(options: TrainOptions, resumption: Resumption | null) {
-  if (typeof options.data === 'object') return { ...options.data, source: 'datasets', argument: null }
-  const argument = options.data ?? resumption?.training.data.argument ?? (resumption ? null : 'mnist')
-  if (argument === null) throw invalidArgument('train()', 'data', undefined, `the { train, test } datasets of the run being resumed (${resumption!.dir}), which were passed in, not loaded`)
-  const data = await resolveData(argument, { cacheDir: options.cacheDir, signal: options.signal })
-  return { ...data, argument }
+interface LoadedData {
+  train: Dataset
+  test: Dataset
+  validation: Dataset | null
+  classNames: string[] | null
+  source: string
+  argument: string | null
+}
+
+async function loadData(options: TrainOptions, resolved: ResolvedOptions, resumption: Resumption | null): Promise<LoadedData> {
+  let data: Omit<LoadedData, 'validation'> & { validation?: Dataset }
+  if (typeof options.data === 'object') {
+    data = { ...options.data, classNames: null, source: 'datasets', argument: null }
+  } else {
+    const argument = options.data ?? resumption?.training.data.argument ?? (resumption ? null : 'mnist')
+    if (argument === null) throw invalidArgument('train()', 'data', undefined, `the { train, test } datasets of the run being resumed (${resumption!.dir}), which were passed in, not loaded`)
+    const found = await resolveData(argument, { cacheDir: options.cacheDir, signal: options.signal, imageFolder: options.imageFolder })
+    data = { ...found, classNames: found.classNames ?? null, argument }
+  }
+  if (data.validation) return { ...data, validation: data.validation }
+  if (resolved.validationSplit === null) return { ...data, validation: null }
+  const split = validationSplit(data.train, resolved.validationSplit, resolved.seed)
+  return { ...data, train: split.train, validation: split.validation, source: `${data.source}; ${Math.round(resolved.validationSplit * 100)}% of each class of train held out for validation` }
 }
 
 export async function train(options: TrainOptions = {}): Promise<TrainResult> {
@@ -88,7 +107,7 @@ export async function train(options: TrainOptions = {}): Promise<TrainResult> {
   const resumption = options.resume === undefined ? null : await openResumption(options)
   const resolved = resumption?.options ?? resolveOptions(options)
   const callbacks = userCallbacks(options.callbacks)
-  const data = await loadData(options, resumption)
+  const data = await loadData(options, resolved, resumption)
   if (resumption && data.train.count !== resumption.training.data.trainCount) {
     throw invalidArgument('train()', 'data.train', `${data.train.count} examples`, `the ${resumption.training.data.trainCount} examples of the run being resumed`)
   }
@@ -99,13 +118,14 @@ export async function train(options: TrainOptions = {}): Promise<TrainResult> {
     ? Model.fromCheckpoint(resumption.model, resumption.weights, resumption.optimizer, resolved.device)
     : Model.create({ model: spec, seed: resolved.seed, device: resolved.device, init: resolved.init, optimizer: resolved.optimizer })
   if (resumption) model.setRngState(resumption.training.rng, resumption.dir)
-  checkData(model, data.train, data.test)
+  checkData(model, data)
   const normalise = resolved.normalise === 'auto' ? channelStatistics(data.train) : resolved.normalise
   Object.assign(resolved, { normalise })
-  model.setDataDescription({ normalise, classNames: (data as { classNames?: string[] | null }).classNames ?? null })
+  model.setDataDescription({ normalise, classNames: data.classNames })
   model.setAugmentation(resolved.augment)
   const trainData = data.train.toDevice(model.device, normalise ?? undefined)
   const testData = data.test.toDevice(model.device, normalise ?? undefined)
+  const validationData = data.validation?.toDevice(model.device, normalise ?? undefined) ?? null
   try {
     const out = options.out ?? resumption?.runDir ?? undefined
     if (out !== undefined && (typeof out !== 'string' || out === '')) throw invalidArgument('train()', 'out', out, 'a directory path')
@@ -136,6 +156,7 @@ export async function train(options: TrainOptions = {}): Promise<TrainResult> {
         model,
         trainData,
         testData,
+        validationData,
         orderOf: (epoch) => torchOrders?.[epoch - 1] ?? epochOrder(resolved.seed, epoch, data.train.count),
         options: resolved,
         callbacks: all,
@@ -146,6 +167,7 @@ export async function train(options: TrainOptions = {}): Promise<TrainResult> {
           batchesPerEpoch,
           trainCount: data.train.count,
           testCount: data.test.count,
+          validationCount: data.validation?.count ?? 0,
           device: model.device,
           source: data.source,
           resumedFrom: resumption ? { checkpoint: resumption.dir, epoch: loop.epoch, batch: loop.batch } : null,
@@ -166,5 +188,6 @@ export async function train(options: TrainOptions = {}): Promise<TrainResult> {
     // The model is returned; the uploaded datasets are not needed any more.
     trainData.dispose()
     testData.dispose()
+    validationData?.dispose()
   }
 }
