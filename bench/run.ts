@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import { bundledMnistDir, MNIST_FILES } from '../src/index'
+import { ensureTorchvision } from './torchvision'
 
 interface EpochTiming {
   train: number
@@ -40,14 +41,6 @@ function torchvisionRoot(): string {
   mkdirSync(join(dir, 'MNIST', 'raw'), { recursive: true })
   for (const name of Object.values(MNIST_FILES)) symlinkSync(join(bundledMnistDir(), name), join(dir, 'MNIST', 'raw', name))
   return dir
-}
-
-function ensureTorchvision(python: string): string | null {
-  const probe = spawnSync(python, ['-c', 'import torchvision, numpy, PIL'], { encoding: 'utf8' })
-  if (probe.status === 0) return null
-  process.stderr.write('bench: installing torchvision==0.26.0, numpy and pillow for contender A (the seed script imports them)\n')
-  const install = spawnSync(python, ['-m', 'pip', 'install', '--disable-pip-version-check', 'torchvision==0.26.0', 'numpy', 'pillow'], { stdio: ['ignore', 'inherit', 'inherit'] })
-  return install.status === 0 ? null : 'torchvision could not be installed'
 }
 
 function run(command: string, args: string[]): ContenderReport {

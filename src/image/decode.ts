@@ -1,5 +1,6 @@
 // Image files to pixels with sharp (libvips): PNG, JPEG and WebP, grey or RGB, as planar
 // [channels, height, width] bytes, or as floats in [0, 1] (byte / 255, like torchvision's ToTensor).
+import { readFile } from 'node:fs/promises'
 import type sharpType from 'sharp'
 import { ImageError, invalidArgument } from '../errors'
 
@@ -34,6 +35,11 @@ function sharp(): typeof sharpType {
   if (!loaded) {
     try {
       loaded = require('sharp') as typeof sharpType
+      // One file at a time per libuv thread, many files at once: for the small images of a
+      // dataset, libvips' threads within one image and its operation cache cost more than they
+      // save (measured: bench/decode-folder.ts).
+      loaded.concurrency(1)
+      loaded.cache(false)
     } catch (error) {
       throw new ImageError(`the image decoder sharp could not be loaded: ${reason(error)}`, { cause: error })
     }
@@ -78,7 +84,15 @@ export interface DecodedBytes {
 
 async function probe(path: string): Promise<{ image: sharpType.Sharp; info: ImageInfo }> {
   // failOn 'warning': a truncated or corrupt file is an error, not a half-grey picture.
-  const image = sharp()(path, { failOn: 'warning' })
+  let file: Buffer
+  try {
+    // Read once: the header and then the pixels come from memory, not from two opens of the file.
+    file = await readFile(path)
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code
+    throw new ImageError(`${path} could not be read as an image: ${code === 'ENOENT' ? 'the file is missing' : (code ?? reason(error))}`, { cause: error })
+  }
+  const image = sharp()(file, { failOn: 'warning' })
   let metadata: sharpType.Metadata
   try {
     metadata = await image.metadata()
