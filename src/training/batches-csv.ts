@@ -5,10 +5,27 @@ import { mkdir } from 'node:fs/promises'
 import { join } from 'node:path'
 import { batchLearningRate } from './batch-rate'
 import type { BatchEnd, Callback, FitContext, TrainBegin } from './callbacks'
-import { CsvLog, type Cell } from './csv-log'
+import { CsvLog, readCsv, type Cell } from './csv-log'
 
 export const BATCHES_CSV = 'batches.csv'
 export const BATCH_COLUMNS = ['epoch', 'batch', 'step', 'loss', 'learningRate'] as const
+
+export interface BatchRow {
+  epoch: number
+  batch: number
+  step: number
+  loss: number
+  learningRate: number
+}
+
+/** The rows of a run directory's batches.csv; none where the run has no such file. */
+export async function readBatchesCsv(dir: string): Promise<BatchRow[]> {
+  const rows = await readCsv(join(dir, BATCHES_CSV)).catch((error: NodeJS.ErrnoException) => {
+    if (error.code === 'ENOENT') return []
+    throw error
+  })
+  return rows.map((r) => ({ epoch: Number(r.epoch), batch: Number(r.batch), step: Number(r.step), loss: Number(r.loss), learningRate: Number(r.learningRate) }))
+}
 
 export function batchesCsv(dir: string): Callback {
   const log = new CsvLog(join(dir, BATCHES_CSV), BATCH_COLUMNS)
