@@ -48,7 +48,7 @@ function grid(input: ReportInput): string {
     (m) =>
       `<figure><img src="${m.png}" alt="test image ${m.index}"><figcaption>#${m.index}<br>true <b>${escapeHtml(names[m.label])}</b> → <b>${escapeHtml(names[m.predicted])}</b><br>p ${(m.probability * 100).toFixed(1)}% (true ${(m.labelProbability * 100).toFixed(1)}%)</figcaption></figure>`,
   )
-  return `<p class="note">The ${input.misclassified.length} most confident mistakes of ${input.test?.of ?? 'the model'}, most confident first.</p><div class="grid" id="misclassified">${figures.join('\n')}</div>`
+  return `<p class="note">The ${input.misclassified.length} most confident mistakes of ${escapeHtml(input.misclassifiedOf)}, most confident first.</p><div class="grid" id="misclassified">${figures.join('\n')}</div>`
 }
 
 export function reportPage(input: ReportInput, charts: CompiledCharts, generated = new Date()): string {

@@ -19,6 +19,8 @@ export interface ReportInput {
   /** The test set's evaluation, and what it was of (the final model, or a checkpoint). */
   test: { report: EvaluationReport; of: string } | null
   misclassified: Misclassified[]
+  /** Whose mistakes they are ('the final model', 'the checkpoint epoch-003-batch-0024'). */
+  misclassifiedOf: string
   /** Why there is no grid of misclassified images, where there is none. */
   misclassifiedNote: string | null
   spec: ModelSpec

@@ -45,6 +45,7 @@ export function reportCallback(options: ReportOptions): Callback {
           batchesPerEpoch: context.batchesPerEpoch,
           test: { report: result.test, of: 'the final model' },
           misclassified: await misclassified(model, testSet),
+          misclassifiedOf: 'the final model',
           misclassifiedNote: null,
           spec: model.spec,
           classNames: classNamesOf(model.describe().classNames, model.classes),
