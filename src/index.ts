@@ -20,6 +20,7 @@ export { earlyStopping, EarlyStopping, type EarlyStoppingOptions } from './train
 export { historyCsv, HISTORY_COLUMNS } from './training/history-csv'
 export { batchesCsv, readBatchesCsv, BATCH_COLUMNS, type BatchRow } from './training/batches-csv'
 export { reportCallback, type ReportOptions } from './training/report-callback'
+export { tensorboard, type TensorboardOptions } from './training/tensorboard-callback'
 export type { LoopState } from './training/loop-state'
 export { readCheckpoint, writeCheckpoint, type CheckpointContents } from './checkpoint/checkpoint'
 export type { ModelDescription, TrainingState } from './checkpoint/contents'

@@ -3,6 +3,7 @@ import { train, TrainingAbortedError } from '../training/train'
 import { choiceFlag, integerFlag, numberFlag, UsageError } from './args'
 import { modelArgument } from './model-arg'
 import { earlyStopping } from '../training/early-stopping'
+import { tensorboard } from '../training/tensorboard-callback'
 import { MONITORS } from '../training/monitor'
 import { chooseReporter } from './choose-reporter'
 import { parseSchedule } from '../training/schedule'
@@ -49,6 +50,8 @@ Trains a ConvNet (by default the seed tutorial's) and reports like the seed scri
   --early-stopping N  stop when test loss has not improved for N epochs, then restore the
                       best epoch's weights (--monitor testAccuracy|testLoss|trainLoss)
   --cache-dir DIR     download cache for --data URL (~/.cache/convtorch/datasets)
+  --tensorboard DIR   TensorBoard event files in DIR (scalars per batch and epoch, the confusion
+                      matrix image)
   --no-report         no report.html and PNGs in the run directory (written by default)
   --quiet             only the final lines (total time, test accuracy, checkpoint)
   --json              one JSON object per event on stdout, nothing else
@@ -82,6 +85,7 @@ export async function trainCommand(argv: string[]): Promise<number> {
       json: { type: 'boolean', default: false },
       quiet: { type: 'boolean', default: false },
       'no-report': { type: 'boolean', default: false },
+      tensorboard: { type: 'string' },
       help: { type: 'boolean', default: false },
     },
     strict: true,
@@ -102,7 +106,7 @@ export async function trainCommand(argv: string[]): Promise<number> {
   const patience = integerFlag('train', 'early-stopping', values['early-stopping'], 0)
   const monitor = choiceFlag('train', 'monitor', values.monitor, MONITORS)
   if (monitor !== undefined && patience === undefined) throw new UsageError('convtorch train: --monitor applies to --early-stopping N, which is missing')
-  const callbacks = [reporter, ...(patience === undefined ? [] : [earlyStopping({ patience, monitor, restoreBest: true })])]
+  const callbacks = [reporter, ...(patience === undefined ? [] : [earlyStopping({ patience, monitor, restoreBest: true })]), ...(values.tensorboard === undefined ? [] : [tensorboard({ dir: values.tensorboard })])]
   const controller = new AbortController()
   let interrupts = 0
   const onSignal = () => {
