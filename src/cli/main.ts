@@ -1,10 +1,11 @@
 #!/usr/bin/env node
-// convtorch command line: train, eval, predict, export, summary, doctor, setup-torch.
+// convtorch command line: train, eval, predict, export, report, summary, doctor, setup-torch.
 import { ConvtorchError } from '../errors'
 import { doctorCommand } from './doctor-command'
 import { evalCommand } from './eval-command'
 import { exportCommand } from './export-command'
 import { predictCommand } from './predict-command'
+import { reportCommand } from './report-command'
 import { setupTorchCommand } from './setup-torch-command'
 import { summaryCommand } from './summary-command'
 import { TRAIN_HELP, trainCommand } from './train-command'
@@ -16,6 +17,7 @@ Commands:
   eval      loss, accuracy, confusion matrix and per-class metrics of a trained model
   predict   the classes of image files (PNG, JPEG, WebP) by a trained model
   export    a trained model as PyTorch source and weights
+  report    rebuild a run directory's report.html and PNGs from its files
   summary   print each layer's output shape and parameter count
   doctor    report libtorch, CUDA devices and threads
   setup-torch [--light]  install torch 2.11.0 from PyPI for convtorch (into its .torch/venv)
@@ -33,6 +35,8 @@ async function main(argv: string[]): Promise<number> {
       return predictCommand(rest)
     case 'export':
       return exportCommand(rest)
+    case 'report':
+      return reportCommand(rest)
     case 'summary':
       return summaryCommand(rest)
     case 'doctor':
@@ -46,7 +50,7 @@ async function main(argv: string[]): Promise<number> {
       process.stdout.write(HELP)
       return command === undefined ? 2 : 0
     default:
-      process.stderr.write(`convtorch: unknown command '${command}'; expected train, eval, predict, export, summary, doctor or setup-torch\n`)
+      process.stderr.write(`convtorch: unknown command '${command}'; expected train, eval, predict, export, report, summary, doctor or setup-torch\n`)
       return 2
   }
 }

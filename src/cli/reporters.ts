@@ -54,3 +54,9 @@ export function jsonReporter(write: Write, every = 50): Reporter {
     },
   }
 }
+
+/** --quiet: only the seed's final lines (total time, test accuracy, where the run was saved). */
+export function quietReporter(write: Write): Reporter {
+  const plain = plainReporter(write)
+  return { onTrainEnd: plain.onTrainEnd }
+}

@@ -3,8 +3,9 @@ import { train, TrainingAbortedError } from '../training/train'
 import { choiceFlag, integerFlag, numberFlag, UsageError } from './args'
 import { modelArgument } from './model-arg'
 import { earlyStopping } from '../training/early-stopping'
+import { tensorboard } from '../training/tensorboard-callback'
 import { MONITORS } from '../training/monitor'
-import { jsonReporter, plainReporter } from './reporters'
+import { chooseReporter } from './choose-reporter'
 import { parseSchedule } from '../training/schedule'
 import { parseAugment } from '../training/augment'
 import type { TrainOptions } from '../training/options'
@@ -96,7 +97,13 @@ Trains a ConvNet (by default the seed tutorial's) and reports like the seed scri
   --early-stopping N  stop when test loss has not improved for N epochs, then restore the
                       best epoch's weights (--monitor testAccuracy|testLoss|trainLoss)
   --cache-dir DIR     download cache for --data URL (~/.cache/convtorch/datasets)
+  --tensorboard DIR   TensorBoard event files in DIR (scalars per batch and epoch, the confusion
+                      matrix image)
+  --no-report         no report.html and PNGs in the run directory (written by default)
+  --quiet             only the final lines (total time, test accuracy, checkpoint)
   --json              one JSON object per event on stdout, nothing else
+  On a terminal, a live bar per epoch and a summary line per epoch; through a pipe, with
+  NO_COLOR, CI or TERM=dumb, the seed script's log lines.
 `
 
 export async function trainCommand(argv: string[]): Promise<number> {
@@ -130,6 +137,9 @@ export async function trainCommand(argv: string[]): Promise<number> {
       monitor: { type: 'string' },
       'cache-dir': { type: 'string' },
       json: { type: 'boolean', default: false },
+      quiet: { type: 'boolean', default: false },
+      'no-report': { type: 'boolean', default: false },
+      tensorboard: { type: 'string' },
       help: { type: 'boolean', default: false },
     },
     strict: true,
@@ -143,16 +153,19 @@ export async function trainCommand(argv: string[]): Promise<number> {
   const device = values.device ?? (resuming ? undefined : 'auto')
   if (device !== undefined && !/^(auto|cpu|cuda(:\d+)?)$/.test(device)) throw new UsageError(`convtorch train: --device must be auto, cpu, cuda or cuda:N, got '${device}'`)
   const write = (line: string) => process.stdout.write(`${line}\n`)
-  const reporter = values.json ? jsonReporter(write) : plainReporter(write)
+  if (values.json && values.quiet) throw new UsageError('convtorch train: --quiet and --json exclude each other (--json already prints only JSON)')
+  const reporter = chooseReporter({ json: values.json, quiet: values.quiet })
+  const halt = () => ('halt' in reporter ? reporter.halt() : undefined)
   const out = values.out ?? (resuming ? undefined : 'runs/latest')
   const patience = integerFlag('train', 'early-stopping', values['early-stopping'], 0)
   const monitor = choiceFlag('train', 'monitor', values.monitor, MONITORS)
   if (monitor !== undefined && patience === undefined) throw new UsageError('convtorch train: --monitor applies to --early-stopping N, which is missing')
-  const callbacks = [reporter, ...(patience === undefined ? [] : [earlyStopping({ patience, monitor, restoreBest: true })])]
+  const callbacks = [reporter, ...(patience === undefined ? [] : [earlyStopping({ patience, monitor, restoreBest: true })]), ...(values.tensorboard === undefined ? [] : [tensorboard({ dir: values.tensorboard })])]
   const controller = new AbortController()
   let interrupts = 0
   const onSignal = () => {
     interrupts++
+    halt() // the bar goes before the message, so the terminal is left with clean lines
     if (interrupts > 1) process.exit(130)
     process.stderr.write('\nconvtorch: stopping after the current batches and saving a checkpoint (Ctrl-C again to quit at once)\n')
     controller.abort()
@@ -178,6 +191,7 @@ export async function trainCommand(argv: string[]): Promise<number> {
       out,
       resume: values.resume,
       cacheDir: values['cache-dir'],
+      report: values['no-report'] ? false : undefined,
       signal: controller.signal,
       callbacks,
     })
@@ -190,6 +204,7 @@ export async function trainCommand(argv: string[]): Promise<number> {
     }
     throw error
   } finally {
+    halt()
     process.off('SIGINT', onSignal)
     process.off('SIGTERM', onSignal)
   }

@@ -31,7 +31,7 @@ const FORMATS = new Set(['png', 'jpeg', 'webp'])
 let loaded: typeof sharpType | undefined
 
 // Loaded on first use: training and the CLI keep working where libvips cannot load.
-function sharp(): typeof sharpType {
+export function sharp(): typeof sharpType {
   if (!loaded) {
     try {
       loaded = require('sharp') as typeof sharpType

@@ -62,6 +62,8 @@ export interface TrainOptions {
    * report.json. Resumed runs default to the directory they resume.
    */
   out?: string
+  /** With `out`: report.html and its PNGs (loss, accuracy, confusion) at the end (default true). */
+  report?: boolean
   /**
    * Continues a run from its last complete checkpoint (a run directory or a checkpoint
    * directory) to `epochs` in total. Options that would make it another run (the model,
@@ -145,6 +147,7 @@ export function resolveOptions(options: TrainOptions): ResolvedOptions {
   if (shuffle !== 'torch' && shuffle !== 'seeded') throw invalidArgument(CONTEXT, 'shuffle', shuffle, "'torch' or 'seeded'")
   if (options.normalise !== undefined && options.normalise !== null && options.normalise !== 'auto') checkNormalise(options.normalise)
   if (options.out !== undefined && (typeof options.out !== 'string' || options.out === '')) throw invalidArgument(CONTEXT, 'out', options.out, 'a directory path')
+  boolean('report', options.report, true)
   if (options.data !== undefined && typeof options.data !== 'string' && (typeof options.data !== 'object' || !options.data.train || !options.data.test)) {
     throw invalidArgument(CONTEXT, 'data', options.data, "'mnist', a directory, a URL, or { train, test } datasets")
   }

@@ -18,6 +18,9 @@ import { evaluateUploaded, type EvaluationReport } from '../evaluation/evaluate'
 import { resolveOptions, type ResolvedOptions, type TrainOptions } from './options'
 import { openResumption, type Resumption } from './resume'
 import { runRecord } from './run-record'
+import { batchesCsv } from './batches-csv'
+import { historyCsv } from './history-csv'
+import { reportCallback } from './report-callback'
 
 /** The final evaluation of the test set. */
 export type TestResult = EvaluationReport
@@ -129,7 +132,7 @@ export async function train(options: TrainOptions = {}): Promise<TrainResult> {
   try {
     const out = options.out ?? resumption?.runDir ?? undefined
     if (out !== undefined && (typeof out !== 'string' || out === '')) throw invalidArgument('train()', 'out', out, 'a directory path')
-    const builtIn: Callback[] = out === undefined ? [] : [...(callbacks.some((c) => c instanceof CheckpointCallback) ? [] : [checkpoint({ dir: out })]), runRecord(out)]
+    const builtIn: Callback[] = out === undefined ? [] : [...(callbacks.some((c) => c instanceof CheckpointCallback) ? [] : [checkpoint({ dir: out })]), runRecord(out), historyCsv(out), batchesCsv(out), ...(options.report === false ? [] : [reportCallback({ dir: out, testSet: data.test })])]
     const history = new History()
     const all: Callback[] = [history, ...builtIn, ...callbacks]
     const loop = resumption ? { ...resumption.training.loop } : initialLoopState()

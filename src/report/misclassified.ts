@@ -1,0 +1,79 @@
+// The test images a model gets wrong, most confident first, each with its true and predicted
+// class, the probability it gave, and the image as a PNG data URI (encoded by sharp).
+import type { Dataset } from '../data/dataset'
+import { sharp } from '../image/decode'
+import type { Model } from '../model/model'
+
+export interface Misclassified {
+  /** Index in the test set. */
+  index: number
+  label: number
+  predicted: number
+  /** The probability of the predicted class. */
+  probability: number
+  /** Of the true class. */
+  labelProbability: number
+  png: string
+}
+
+/** Pixels of one example as bytes, channels last, as an image encoder wants them. */
+function imageBytes(set: Dataset, index: number): Buffer {
+  const [c, h, w] = set.shape
+  const per = c * h * w
+  const bytes = Buffer.alloc(per)
+  for (let y = 0; y < h; y++) {
+    for (let x = 0; x < w; x++) {
+      for (let k = 0; k < c; k++) {
+        const v = set.images[index * per + k * h * w + y * w + x]
+        bytes[(y * w + x) * c + k] = set.images instanceof Uint8Array ? v : Math.max(0, Math.min(255, Math.round(v * 255)))
+      }
+    }
+  }
+  return bytes
+}
+
+/** The model's input for some examples: scaled like training (bytes / 255), then normalised. */
+function inputs(model: Model, set: Dataset, indices: number[]): Float32Array {
+  const per = set.shape[0] * set.shape[1] * set.shape[2]
+  const out = new Float32Array(indices.length * per)
+  const scale = set.images instanceof Uint8Array ? 1 / 255 : 1
+  const { mean, std } = model.normalise ?? { mean: 0, std: 1 }
+  indices.forEach((index, row) => {
+    for (let i = 0; i < per; i++) out[row * per + i] = (set.images[index * per + i] * scale - mean) / std
+  })
+  return out
+}
+
+/**
+ * Up to `limit` misclassified examples of `testSet`, most confident mistakes first. The
+ * predictions come from one evaluation on the device; probabilities only for the mistakes.
+ */
+export async function misclassified(model: Model, testSet: Dataset, options: { limit?: number; scale?: number } = {}): Promise<Misclassified[]> {
+  const uploaded = testSet.toDevice(model.device, model.normalise ?? undefined)
+  let predictions: Int32Array
+  try {
+    predictions = (await model.evaluate(uploaded)).predictions
+  } finally {
+    uploaded.dispose()
+  }
+  // Enough mistakes to rank by confidence, without predicting a whole poor model's test set again.
+  const wrong = Array.from(predictions.keys()).filter((i) => predictions[i] !== testSet.labels[i]).slice(0, 2000)
+  if (wrong.length === 0) return []
+  const { probabilities } = model.predict(inputs(model, testSet, wrong))
+  const k = model.classes
+  const ranked = wrong
+    .map((index, row) => ({ index, label: testSet.labels[index], predicted: predictions[index], probability: probabilities[row * k + predictions[index]], labelProbability: probabilities[row * k + testSet.labels[index]] }))
+    .sort((a, b) => b.probability - a.probability || a.index - b.index)
+    .slice(0, options.limit ?? 40)
+  const [c, h, w] = testSet.shape
+  const scale = options.scale ?? 3
+  return Promise.all(
+    ranked.map(async (item) => {
+      const png = await sharp()(imageBytes(testSet, item.index), { raw: { width: w, height: h, channels: c as 1 | 3 } })
+        .resize(w * scale, h * scale, { kernel: 'nearest' })
+        .png()
+        .toBuffer()
+      return { ...item, png: `data:image/png;base64,${png.toString('base64')}` }
+    }),
+  )
+}
