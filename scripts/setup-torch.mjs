@@ -22,8 +22,9 @@ import { fileURLToPath } from 'node:url'
 const TORCH_VERSION = '2.11.0'
 // Read off torch 2.11.0's METADATA: cuda-toolkit[cudart,cupti]==13.0.2 pins these two.
 const LIGHT_RUNTIME_WHEELS = ['nvidia-cuda-runtime==13.0.96', 'nvidia-cuda-cupti==13.0.85']
-// safetensors.torch imports packaging, and numpy to save, neither of which safetensors declares.
-const SAFETENSORS = ['safetensors==0.7.0', 'packaging==25.0', 'numpy==2.4.6']
+// What the tests import besides torch, as a Python user would have it: safetensors (whose torch
+// module imports packaging, and numpy to save, neither declared) and tensorboard's event reader.
+const TEST_PACKAGES = ['safetensors==0.7.0', 'packaging==25.0', 'numpy==2.4.6', 'tensorboard==2.21.0']
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..')
 const stateDir = join(root, '.torch')
@@ -113,10 +114,11 @@ function pip(python, args) {
 }
 
 // The interchange tests read and write PyTorch state_dicts as a Python user does, with the
-// safetensors package; it goes into convtorch's own environments only, never a user's.
-function ensureSafetensors(python) {
-  if (spawnSync(python, ['-c', 'import safetensors.torch, numpy'], { stdio: 'ignore' }).status === 0) return
-  pip(python, SAFETENSORS)
+// safetensors package, and the TensorBoard test reads event files with tensorboard's reader;
+// they go into convtorch's own environments only, never a user's.
+function ensureTestPackages(python) {
+  if (spawnSync(python, ['-c', 'import safetensors.torch, numpy, tensorboard'], { stdio: 'ignore' }).status === 0) return
+  pip(python, TEST_PACKAGES)
 }
 
 function installInto(venv, set) {
@@ -134,7 +136,7 @@ function installInto(venv, set) {
     }
     if (!usePython(python, venv, set)) fail(`torch ${TORCH_VERSION} was installed into ${venv} but cannot be found there`)
   }
-  if (set === 'full') ensureSafetensors(python)
+  if (set === 'full') ensureTestPackages(python)
 }
 
 function main() {
@@ -161,7 +163,7 @@ function main() {
   }
   const local = join(stateDir, 'venv')
   if (existsSync(join(local, 'bin', 'python3')) && usePython(join(local, 'bin', 'python3'), local, set)) {
-    if (set === 'full') ensureSafetensors(join(local, 'bin', 'python3'))
+    if (set === 'full') ensureTestPackages(join(local, 'bin', 'python3'))
     return
   }
   if (usePython('python3', 'python3 on PATH', set)) return

@@ -1,6 +1,6 @@
 // The test images a model gets wrong, most confident first, each with its true and predicted
 // class, the probability it gave, and the image as a PNG data URI (encoded by sharp).
-import type { Dataset } from '../data/dataset'
+import { perChannel, type Dataset } from '../data/dataset'
 import { sharp } from '../image/decode'
 import type { Model } from '../model/model'
 
@@ -37,9 +37,13 @@ function inputs(model: Model, set: Dataset, indices: number[]): Float32Array {
   const per = set.shape[0] * set.shape[1] * set.shape[2]
   const out = new Float32Array(indices.length * per)
   const scale = set.images instanceof Uint8Array ? 1 / 255 : 1
-  const { mean, std } = model.normalise ?? { mean: 0, std: 1 }
+  const plane = set.shape[1] * set.shape[2]
+  const { mean, std } = perChannel(model.normalise ?? { mean: 0, std: 1 }, set.shape[0])
   indices.forEach((index, row) => {
-    for (let i = 0; i < per; i++) out[row * per + i] = (set.images[index * per + i] * scale - mean) / std
+    for (let i = 0; i < per; i++) {
+      const c = Math.floor(i / plane)
+      out[row * per + i] = (set.images[index * per + i] * scale - mean[c]) / std[c]
+    }
   })
   return out
 }

@@ -9,7 +9,8 @@ import { batchCount, trainEpoch } from './epoch'
 import type { LoopState } from './loop-state'
 import { mean } from './metrics'
 import type { ResolvedOptions } from './options'
-import { learningRateAt, schedulePer } from './schedule'
+import { batchLearningRate } from './batch-rate'
+import { schedulePer } from './schedule'
 import type { TrainResult } from './train'
 
 export interface FitRun {
@@ -88,18 +89,16 @@ export async function fit(run: FitRun, seconds: FitSeconds, finish: (context: Fi
   const { model, options, loop, callbacks } = run
   const context = createContext(run)
   const perStep = schedulePer(options.schedule) === 'step'
-  const baseLr = options.optimizer.lr
   const batchesPerEpoch = run.info.batchesPerEpoch
-  const totalSteps = options.epochs * batchesPerEpoch
   await emit(callbacks, 'onTrainBegin', run.info, context)
 
   while (context.stopReason === null && !(loop.epochDone && loop.epoch >= options.epochs)) {
     if (loop.epochDone) Object.assign(loop, { epoch: loop.epoch + 1, batch: 0, epochDone: false, epochLosses: [] })
     const epoch = loop.epoch
     await emit(callbacks, 'onEpochBegin', epoch, context)
-    let learningRate = learningRateAt(options.schedule, baseLr, epoch - 1, options.epochs)
+    let learningRate = batchLearningRate(options, batchesPerEpoch, epoch, loop.batch)
     if (!perStep) model.setLearningRate(learningRate)
-    const stepRate = (batch: number) => (learningRate = learningRateAt(options.schedule, baseLr, (epoch - 1) * batchesPerEpoch + batch, totalSteps))
+    const stepRate = (batch: number) => (learningRate = batchLearningRate(options, batchesPerEpoch, epoch, batch))
     const plan = { batchSize: options.batchSize, batchesPerCall: options.batchesPerCall, dropLast: options.dropLast, startBatch: loop.batch, learningRate: perStep ? stepRate : undefined }
     const phase = performance.now()
     const outcome = await trainEpoch(
