@@ -1,7 +1,7 @@
 // convtorch: convolutional neural networks trained from TypeScript on libtorch.
 export * from './errors'
 export { cuda, runtimeInfo, setNumThreads, torchVersion, type RuntimeInfo } from './runtime'
-export { Model, type Evaluation, type Init, type ModelOptions, type Prediction, type Tensor } from './model/model'
+export { Model, type Evaluation, type FeatureMaps, type Init, type ModelOptions, type Prediction, type Tensor } from './model/model'
 export type { LayerSpec, ModelSpec, Padding, Pair } from './model/spec'
 export { preset, presets, resolveSpec, seedSpec, strongSpec, type PresetName } from './model/presets'
 export { inferShapes, formatShape, type LayerShape, type Shape } from './model/shapes'

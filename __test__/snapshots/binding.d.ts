@@ -49,6 +49,10 @@ export declare class NativeModel {
   logits(pixels: Float32Array, count: number): Float32Array
   /** Class probabilities, `count` rows of `classes` values. */
   predict(pixels: Float32Array, count: number): Float32Array
+  /** The output of every convolution and pooling layer for `count` host images. */
+  featureMaps(pixels: Float32Array, count: number): Array<FeatureMapsData>
+  /** Grad-CAM on the last convolution for each image and its class: [count, height, width]. */
+  gradCam(pixels: Float32Array, count: number, classes: Array<number>): TensorData
   saveWeights(path: string): void
   loadWeights(path: string): void
   /** The optimizer's state (momentum buffers, moments, steps) as safetensors. */
@@ -94,6 +98,14 @@ export interface Evaluation {
   correct: number
   count: number
   predictions: Int32Array
+}
+
+/** One convolution or pooling layer's output for a batch: [count, channels, height, width]. */
+export interface FeatureMapsData {
+  layer: number
+  kind: string
+  shape: Array<number>
+  values: Float32Array
 }
 
 /** A model's generator states (libtorch's bytes): the CPU's, and its CUDA device's if any. */

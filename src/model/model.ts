@@ -38,6 +38,15 @@ export interface Tensor {
   values: Float32Array
 }
 
+export interface FeatureMaps {
+  /** The layer's index in the spec. */
+  layer: number
+  type: 'conv2d' | 'maxPool2d' | 'avgPool2d'
+  /** [count, channels, height, width] */
+  shape: number[]
+  values: Float32Array
+}
+
 export interface Evaluation {
   /** Mean cross-entropy over the examples. */
   loss: number
@@ -234,6 +243,24 @@ export class Model {
   logits(images: Float32Array): Float32Array {
     const count = this.exampleCount('logits()', images)
     return call(() => this.handle.logits(images, count))
+  }
+
+  /**
+   * What the network sees: the output of every convolution and pooling layer for `images`
+   * ([count, c, h, w] floats, prepared like training), in one native call.
+   */
+  featureMaps(images: Float32Array): FeatureMaps[] {
+    const count = this.exampleCount('featureMaps()', images)
+    return call(() => this.handle.featureMaps(images, count)).map((m) => ({ layer: m.layer, type: m.kind as FeatureMaps['type'], shape: m.shape, values: m.values }))
+  }
+
+  /**
+   * Grad-CAM on the last convolution: for each image, where the evidence for `classes[i]`
+   * lies, as a [count, h, w] map at that layer's resolution (>= 0, unscaled).
+   */
+  gradCam(images: Float32Array, classes: ArrayLike<number>): Tensor {
+    const count = this.exampleCount('gradCam()', images)
+    return call(() => this.handle.gradCam(images, count, Array.from(classes)))
   }
 
   /** Class probabilities and labels for `images` ([count, c, h, w] floats, scaled like training). */

@@ -10,6 +10,7 @@ pub mod device;
 pub mod error;
 pub mod evaluate;
 pub mod init;
+pub mod inspect;
 pub mod kernels;
 pub mod layer;
 pub mod model;

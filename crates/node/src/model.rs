@@ -24,6 +24,15 @@ pub struct CreateOptions {
     pub fast_paths: Option<bool>,
 }
 
+/// One convolution or pooling layer's output for a batch: [count, channels, height, width].
+#[napi(object)]
+pub struct FeatureMapsData {
+    pub layer: u32,
+    pub kind: String,
+    pub shape: Vec<i64>,
+    pub values: Float32Array,
+}
+
 /// A model's generator states (libtorch's bytes): the CPU's, and its CUDA device's if any.
 #[napi(object)]
 pub struct RngState {
@@ -195,6 +204,27 @@ impl NativeModel {
     #[napi]
     pub fn predict(&self, pixels: Float32Array, count: i64) -> napi::Result<Float32Array> {
         guarded(|| self.inner.with(|m| m.predict(&pixels, count))).map(Float32Array::new)
+    }
+
+    /// The output of every convolution and pooling layer for `count` host images.
+    #[napi]
+    pub fn feature_maps(&self, pixels: Float32Array, count: i64) -> napi::Result<Vec<FeatureMapsData>> {
+        let maps = guarded(|| self.inner.with(|m| m.feature_maps(&pixels, count)))?;
+        Ok(maps
+            .into_iter()
+            .map(|f| FeatureMapsData {
+                layer: f.layer as u32,
+                kind: f.kind.to_owned(),
+                shape: f.maps.shape,
+                values: Float32Array::new(f.maps.values),
+            })
+            .collect())
+    }
+
+    /// Grad-CAM on the last convolution for each image and its class: [count, height, width].
+    #[napi]
+    pub fn grad_cam(&self, pixels: Float32Array, count: i64, classes: Vec<i64>) -> napi::Result<TensorData> {
+        guarded(|| self.inner.with(|m| m.grad_cam(&pixels, count, &classes))).map(tensor_data)
     }
 
     #[napi]

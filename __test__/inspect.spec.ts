@@ -1,0 +1,43 @@
+import test from 'ava'
+import { mkdtemp } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { InvalidArgumentError, Model, train } from '../src/index'
+import { firstBatch, mnist } from './helpers/mnist'
+import { pythonWithTorch, relativeError, runTorchScript, torchMissing } from './helpers/torch'
+
+const torch = pythonWithTorch()
+
+async function trainedSeedModel() {
+  const { train: full, test: fullTest } = await mnist()
+  const out = await mkdtemp(join(tmpdir(), 'convtorch-inspect-'))
+  const result = await train({ data: { train: full.slice(0, 2_000), test: fullTest.slice(0, 100) }, epochs: 1, device: 'cpu', out, optimizer: { kind: 'adam', lr: 0.003 }, trainAccuracy: false })
+  return { model: result.model, weights: join(out, 'checkpoint', 'weights.safetensors') }
+}
+
+test('feature maps after each convolution and pooling layer, and Grad-CAM, match PyTorch', async (t) => {
+  if ('reason' in torch) return torchMissing(t, torch.reason)
+  const { model, weights } = await trainedSeedModel()
+  const { images, labels } = await firstBatch(6)
+  const maps = model.featureMaps(images)
+  t.deepEqual(maps.map((m) => [m.layer, m.type, m.shape]), [[0, 'conv2d', [6, 8, 28, 28]], [2, 'maxPool2d', [6, 8, 14, 14]], [3, 'conv2d', [6, 16, 14, 14]], [5, 'maxPool2d', [6, 16, 7, 7]]])
+  const classes = Array.from(labels)
+  const cam = model.gradCam(images, classes)
+  t.deepEqual(cam.shape, [6, 14, 14])
+  const expected = runTorchScript<{ maps: Record<string, number[]>; cam: number[] }>(torch.python, 'inspect_parity.py', { weights, images: Array.from(images), count: 6, classes })
+  const errors = Object.fromEntries(['conv_1', 'pool_1', 'conv_2', 'pool_2'].map((name, i) => [name, relativeError(maps[i].values, expected.maps[name])]))
+  errors.gradCam = relativeError(cam.values, expected.cam)
+  t.log(`relative errors against torch: ${JSON.stringify(errors)}`)
+  for (const [what, error] of Object.entries(errors)) t.true(error <= 1e-5, `${what}: ${error}`)
+  t.true(cam.values.some((v) => v > 0), 'the map is not empty')
+})
+
+test('Grad-CAM refuses a class out of range and a model without a convolution', async (t) => {
+  const model = Model.create({ device: 'cpu' })
+  const { images } = await firstBatch(2)
+  t.throws(() => model.gradCam(images, [1, 10]), { instanceOf: InvalidArgumentError, message: /classes\[1\] must be a class index in \[0, 10\), got 10/ })
+  t.throws(() => model.gradCam(images, [1]), { instanceOf: InvalidArgumentError, message: /classes must be one per image \(2\), got 1 classes/ })
+  const dense = Model.create({ model: { input: [1, 28, 28], classes: 10, layers: [{ type: 'flatten' }, { type: 'linear', units: 10 }] }, device: 'cpu' })
+  t.throws(() => dense.gradCam(images, [0, 0]), { instanceOf: InvalidArgumentError, message: /a model with at least one conv2d layer/ })
+  t.deepEqual(dense.featureMaps(images), [])
+})
