@@ -1,7 +1,9 @@
 import test from 'ava'
+import { spawnSync } from 'node:child_process'
 import { mkdtemp } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import sharp from 'sharp'
 import { InvalidArgumentError, Model, train } from '../src/index'
 import { firstBatch, mnist } from './helpers/mnist'
 import { pythonWithTorch, relativeError, runTorchScript, torchMissing } from './helpers/torch'
@@ -40,4 +42,24 @@ test('Grad-CAM refuses a class out of range and a model without a convolution', 
   const dense = Model.create({ model: { input: [1, 28, 28], classes: 10, layers: [{ type: 'flatten' }, { type: 'linear', units: 10 }] }, device: 'cpu' })
   t.throws(() => dense.gradCam(images, [0, 0]), { instanceOf: InvalidArgumentError, message: /a model with at least one conv2d layer/ })
   t.deepEqual(dense.featureMaps(images), [])
+})
+
+test('convtorch inspect draws filters, feature maps and Grad-CAM of an image file into one PNG', async (t) => {
+  const { train: full, test: fullTest } = await mnist()
+  const out = await mkdtemp(join(tmpdir(), 'convtorch-inspect-cli-'))
+  await train({ data: { train: full.slice(0, 2_000), test: fullTest.slice(0, 100) }, epochs: 1, device: 'cpu', out, optimizer: { kind: 'adam', lr: 0.003 }, trainAccuracy: false, report: false })
+  // A test digit as a PNG file, as a user would have one.
+  const image = join(out, 'digit.png')
+  await sharp(Buffer.from(fullTest.images.subarray(0, 784) as Uint8Array), { raw: { width: 28, height: 28, channels: 1 } }).png().toFile(image)
+  const maps = join(out, 'maps.png')
+  const run = spawnSync(process.execPath, [join(__dirname, '..', 'src', 'cli', 'main.js'), 'inspect', '--model', out, image, '--out', maps], { encoding: 'utf8' })
+  t.is(run.status, 0, run.stderr)
+  t.regex(run.stdout, /digit\.png: \d \(\d+\.\d%\); wrote .*maps\.png/)
+  const { width, height } = await sharp(maps).metadata()
+  t.true(width! >= 360 && height! > 900, `${width}x${height}: input, filters, four layers and the map`)
+  const stats = await sharp(maps).stats()
+  t.true(stats.channels[0].mean > stats.channels[1].mean, 'red from the Grad-CAM overlay')
+  const bad = spawnSync(process.execPath, [join(__dirname, '..', 'src', 'cli', 'main.js'), 'inspect', '--model', out, image, '--class', '12'], { encoding: 'utf8' })
+  t.is(bad.status, 2)
+  t.regex(bad.stderr, /--class must be below the model's 10 classes, got '12'/)
 })

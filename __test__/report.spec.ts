@@ -64,10 +64,11 @@ test('report.html draws its charts and image grid in headless Chromium without a
     return t.log('skipped: no chromium on this machine (apt-get install chromium)')
   }
   const out = await finishedRun()
-  const boxes = ['chart-loss', 'chart-accuracy', 'chart-learningRate', 'chart-confusion', 'misclassified']
+  const boxes = ['chart-loss', 'chart-accuracy', 'chart-learningRate', 'chart-confusion', 'misclassified', 'network']
+  const height = 3600
   const page = await visit(chromium, pathToFileURL(join(out, 'report.html')).href, {
     width: 1400,
-    height: 2000,
+    height,
     ready: 'document.body.dataset.charts',
     probe: `({ charts: document.body.dataset.charts, boxes: Object.fromEntries(${JSON.stringify(boxes)}.map((id) => { const r = document.getElementById(id).getBoundingClientRect(); return [id, { left: r.left, top: r.top, width: r.width, height: r.height, marks: document.getElementById(id).querySelectorAll('path, rect, img').length }] })) })`,
   })
@@ -81,13 +82,17 @@ test('report.html draws its charts and image grid in headless Chromium without a
   for (const id of boxes) {
     const box = probed.boxes[id]
     t.true(box.marks > 10, `${id}: ${box.marks} marks`)
-    t.true(box.width > 200 && box.height > 100 && box.top + box.height < 2000, `${id} on screen: ${JSON.stringify(box)}`)
+    t.true(box.width > 200 && box.height > 100 && box.top + box.height < height, `${id} on screen: ${JSON.stringify(box)}`)
     const region = { left: Math.round(box.left), top: Math.round(box.top), width: Math.round(box.width), height: Math.round(box.height) }
     const share = await inkShare(page.screenshot, region)
     t.true(share > 0.02, `${id}: ${(share * 100).toFixed(1)}% drawn`)
   }
   // The measure can fail: the margin right of the page's column (24 + 1280 px), left of the scrollbar, is blank.
-  t.true((await inkShare(page.screenshot, { left: 1310, top: 0, width: 60, height: 2000 })) < 0.001)
+  t.true((await inkShare(page.screenshot, { left: 1310, top: 0, width: 60, height })) < 0.001)
+  const html = await readFile(join(out, 'report.html'), 'utf8')
+  t.regex(html, /<img class="pixels" id="filters" src="data:image\/png;base64,/, "the first convolution's filters")
+  t.true((html.match(/<img class="cam" src="data:image\/png/g)?.length ?? 0) > 0, 'Grad-CAM under the misclassified images')
+  t.is(html.match(/Grad-CAM for \S+: where the evidence lies/g)?.length, 3, 'feature maps and Grad-CAM of three test images')
 })
 
 test('convtorch report rebuilds the report of an interrupted run, then of the same run resumed', async (t) => {

@@ -4,6 +4,7 @@ import { ConvtorchError } from '../errors'
 import { doctorCommand } from './doctor-command'
 import { evalCommand } from './eval-command'
 import { exportCommand } from './export-command'
+import { inspectCommand } from './inspect-command'
 import { predictCommand } from './predict-command'
 import { reportCommand } from './report-command'
 import { setupTorchCommand } from './setup-torch-command'
@@ -17,6 +18,7 @@ Commands:
   eval      loss, accuracy, confusion matrix and per-class metrics of a trained model
   predict   the classes of image files (PNG, JPEG, WebP) by a trained model
   export    a trained model as PyTorch source and weights
+  inspect   what a model sees in an image: filters, feature maps, Grad-CAM
   report    rebuild a run directory's report.html and PNGs from its files
   summary   print each layer's output shape and parameter count
   doctor    report libtorch, CUDA devices and threads
@@ -35,6 +37,8 @@ async function main(argv: string[]): Promise<number> {
       return predictCommand(rest)
     case 'export':
       return exportCommand(rest)
+    case 'inspect':
+      return inspectCommand(rest)
     case 'report':
       return reportCommand(rest)
     case 'summary':
@@ -50,7 +54,7 @@ async function main(argv: string[]): Promise<number> {
       process.stdout.write(HELP)
       return command === undefined ? 2 : 0
     default:
-      process.stderr.write(`convtorch: unknown command '${command}'; expected train, eval, predict, export, report, summary, doctor or setup-torch\n`)
+      process.stderr.write(`convtorch: unknown command '${command}'; expected train, eval, predict, export, inspect, report, summary, doctor or setup-torch\n`)
       return 2
   }
 }

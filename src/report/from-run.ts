@@ -16,6 +16,7 @@ import { ENVIRONMENT_FILE } from '../training/report-callback'
 import type { Timings } from '../training/train'
 import type { Environment } from './environment'
 import { misclassified } from './misclassified'
+import { networkView } from './network-view'
 import { classNamesOf, type ReportInput } from './report-input'
 
 interface RunRecord {
@@ -69,6 +70,7 @@ export async function reportInputFromRun(runDir: string, options: { device?: str
       misclassified: testSet ? await misclassified(model, testSet) : [],
       misclassifiedOf: checkpointName,
       misclassifiedNote: testSet ? null : 'The run was trained on datasets passed to train(), not loaded from a source: its test set is not known here.',
+      network: testSet ? await networkView(model, testSet) : null,
       spec: saved.model.spec,
       classNames: classNamesOf(saved.model.classNames, model.classes),
       options: trained,

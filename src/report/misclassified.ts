@@ -2,6 +2,7 @@
 // class, the probability it gave, and the image as a PNG data URI (encoded by sharp).
 import { perChannel, type Dataset } from '../data/dataset'
 import { sharp } from '../image/decode'
+import { camOverlayPng } from '../inspect/draw'
 import type { Model } from '../model/model'
 
 export interface Misclassified {
@@ -14,6 +15,8 @@ export interface Misclassified {
   /** Of the true class. */
   labelProbability: number
   png: string
+  /** Grad-CAM for the predicted class over the image (PNG data URI); null without convolutions. */
+  cam: string | null
 }
 
 /** Pixels of one example as bytes, channels last, as an image encoder wants them. */
@@ -71,13 +74,26 @@ export async function misclassified(model: Model, testSet: Dataset, options: { l
     .slice(0, options.limit ?? 40)
   const [c, h, w] = testSet.shape
   const scale = options.scale ?? 3
+  // One native call for every map: where the evidence for the wrong class lies.
+  const hasConvolution = model.layers.some((l) => l.type === 'conv2d')
+  const cams = hasConvolution ? model.gradCam(inputs(model, testSet, ranked.map((r) => r.index)), ranked.map((r) => r.predicted)) : null
+  const uri = (png: Buffer) => `data:image/png;base64,${png.toString('base64')}`
   return Promise.all(
-    ranked.map(async (item) => {
+    ranked.map(async (item, row) => {
       const png = await sharp()(imageBytes(testSet, item.index), { raw: { width: w, height: h, channels: c as 1 | 3 } })
         .resize(w * scale, h * scale, { kernel: 'nearest' })
         .png()
         .toBuffer()
-      return { ...item, png: `data:image/png;base64,${png.toString('base64')}` }
+      let cam: string | null = null
+      if (cams) {
+        const [, ch, cw] = cams.shape
+        const display = Float32Array.from(imageBytes(testSet, item.index), (v) => v / 255)
+        // imageBytes is channels last; the overlay takes planes.
+        const planar = new Float32Array(display.length)
+        for (let i = 0; i < h * w; i++) for (let k = 0; k < c; k++) planar[k * h * w + i] = display[i * c + k]
+        cam = uri(await camOverlayPng(planar, c, h, w, cams.values.subarray(row * ch * cw, (row + 1) * ch * cw), ch, cw, scale))
+      }
+      return { ...item, png: uri(png), cam }
     }),
   )
 }

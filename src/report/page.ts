@@ -46,9 +46,23 @@ function grid(input: ReportInput): string {
   const names = input.classNames
   const figures = input.misclassified.map(
     (m) =>
-      `<figure><img src="${m.png}" alt="test image ${m.index}"><figcaption>#${m.index}<br>true <b>${escapeHtml(names[m.label])}</b> → <b>${escapeHtml(names[m.predicted])}</b><br>p ${(m.probability * 100).toFixed(1)}% (true ${(m.labelProbability * 100).toFixed(1)}%)</figcaption></figure>`,
+      `<figure><img src="${m.png}" alt="test image ${m.index}">${m.cam ? `<img class="cam" src="${m.cam}" alt="Grad-CAM of test image ${m.index}">` : ''}<figcaption>#${m.index}<br>true <b>${escapeHtml(names[m.label])}</b> → <b>${escapeHtml(names[m.predicted])}</b><br>p ${(m.probability * 100).toFixed(1)}% (true ${(m.labelProbability * 100).toFixed(1)}%)</figcaption></figure>`,
   )
-  return `<p class="note">The ${input.misclassified.length} most confident mistakes of ${escapeHtml(input.misclassifiedOf)}, most confident first.</p><div class="grid" id="misclassified">${figures.join('\n')}</div>`
+  return `<p class="note">The ${input.misclassified.length} most confident mistakes of ${escapeHtml(input.misclassifiedOf)}, most confident first; under each, Grad-CAM for the predicted class (red: the evidence the model used).</p><div class="grid" id="misclassified">${figures.join('\n')}</div>`
+}
+
+function networkSection(input: ReportInput): string {
+  const view = input.network
+  if (!view) return '<p class="note">No convolution or no test set: nothing to show.</p>'
+  const names = input.classNames
+  const filters = view.filters ? `<p class="note">The first convolution's learned filters (each filter's first input channel; black low, white high): early layers find edges and strokes.</p><img class="pixels" id="filters" src="${view.filters}" alt="learned filters">` : ''
+  const examples = view.examples.map(
+    (e) =>
+      `<div class="example"><h3>test image #${e.index}: true ${escapeHtml(names[e.label])}, predicted ${escapeHtml(names[e.predicted])}</h3><div class="maps">${e.layers
+        .map((l) => `<figure><img class="pixels" src="${l.png}" alt="${escapeHtml(l.title)}"><figcaption>${escapeHtml(l.title)}</figcaption></figure>`)
+        .join('')}${e.cam ? `<figure><img class="pixels" src="${e.cam}" alt="Grad-CAM"><figcaption>Grad-CAM for ${escapeHtml(names[e.predicted])}: where the evidence lies</figcaption></figure>` : ''}</div></div>`,
+  )
+  return `${filters}<p class="note">Feature maps after each convolution and pooling layer (each map scaled to its own range), later layers coarser and more abstract, then a Grad-CAM heat map on the last convolution.</p><div id="network">${examples.join('\n')}</div>`
 }
 
 export function reportPage(input: ReportInput, charts: CompiledCharts, generated = new Date()): string {
@@ -72,6 +86,7 @@ h1 { font-size: 22px; margin: 0 0 4px; } h2 { font-size: 17px; margin: 28px 0 8p
 .headline { display: flex; gap: 32px; margin: 12px 0; } .headline div { font-size: 13px; color: #555; } .headline b { display: block; font-size: 24px; color: #111; }
 .charts { display: flex; flex-wrap: wrap; gap: 16px; } .chart { min-width: 300px; min-height: 200px; }
 .grid { display: flex; flex-wrap: wrap; gap: 10px; } figure { margin: 0; width: 96px; font-size: 11px; text-align: center; } figure img { width: 84px; height: 84px; image-rendering: pixelated; border: 1px solid #ccc; }
+.maps { display: flex; flex-wrap: wrap; gap: 12px; align-items: flex-start; } .maps figure { width: auto; } .maps figure img, img.pixels { width: auto; height: auto; image-rendering: pixelated; } .example h3 { font-size: 13px; margin: 12px 0 4px; }
 table { border-collapse: collapse; font-size: 13px; } th, td { padding: 3px 10px; border-bottom: 1px solid #eee; text-align: right; } th { background: #f5f5f5; } table.kv td:first-child { text-align: left; color: #555; } table.kv thead { display: none; } table.kv td:last-child { text-align: left; font-family: monospace; }
 pre { background: #f7f7f7; padding: 10px; font-size: 12px; display: inline-block; } .note { color: #666; font-size: 13px; } .columns { display: flex; flex-wrap: wrap; gap: 32px; }
 </style>
@@ -88,6 +103,8 @@ pre { background: #f7f7f7; padding: 10px; font-size: 12px; display: inline-block
 </div>
 <h2>Misclassified test images</h2>
 ${grid(input)}
+<h2>What the network sees</h2>
+${networkSection(input)}
 <h2>Per-class precision, recall, F1${input.test ? ` (${escapeHtml(input.test.of)})` : ''}</h2>
 ${test ? table(['class', 'precision', 'recall', 'F1', 'support'], perClass) : '<p class="note">No test evaluation.</p>'}
 <h2>Epochs</h2>

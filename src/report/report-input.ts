@@ -8,6 +8,7 @@ import type { ResolvedOptions } from '../training/options'
 import type { Timings } from '../training/train'
 import type { Environment } from './environment'
 import type { Misclassified } from './misclassified'
+import type { NetworkView } from './network-view'
 
 export interface ReportInput {
   runDir: string
@@ -23,6 +24,8 @@ export interface ReportInput {
   misclassifiedOf: string
   /** Why there is no grid of misclassified images, where there is none. */
   misclassifiedNote: string | null
+  /** Filters, feature maps and Grad-CAM of a few test images; null without convolutions or a test set. */
+  network: NetworkView | null
   spec: ModelSpec
   classNames: string[]
   options: ResolvedOptions

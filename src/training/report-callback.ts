@@ -6,6 +6,7 @@ import { join } from 'node:path'
 import type { Dataset } from '../data/dataset'
 import { currentEnvironment, type Environment } from '../report/environment'
 import { misclassified } from '../report/misclassified'
+import { networkView } from '../report/network-view'
 import { classNamesOf } from '../report/report-input'
 import { writeReport } from '../report/write-report'
 import { readBatchesCsv } from './batches-csv'
@@ -47,6 +48,7 @@ export function reportCallback(options: ReportOptions): Callback {
           misclassified: await misclassified(model, testSet),
           misclassifiedOf: 'the final model',
           misclassifiedNote: null,
+          network: await networkView(model, testSet),
           spec: model.spec,
           classNames: classNamesOf(model.describe().classNames, model.classes),
           options: result.options,
