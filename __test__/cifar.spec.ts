@@ -1,26 +1,11 @@
 import test from 'ava'
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
+import { rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { CIFAR10_FILES, CIFAR_RECORD_BYTES, DatasetError, encodeCifarBatch, loadCifar10, loadImageFolder, parseCifarBatch, resolveData } from '../src/index'
+import { scratchDirectories } from './helpers/scratch'
 import { SHAPE_CLASSES, writeShapes, type ShapeImage } from './helpers/shapes-dataset'
 
-let root = ''
-let n = 0
-
-async function fresh(name: string): Promise<string> {
-  const dir = join(root, `${name}-${n++}`)
-  await mkdir(dir, { recursive: true })
-  return dir
-}
-
-test.before(async () => {
-  root = await mkdtemp(join(tmpdir(), 'convtorch-cifar-'))
-})
-
-test.after.always(async () => {
-  if (root) await rm(root, { recursive: true, force: true })
-})
+const fresh = scratchDirectories('cifar')
 
 function batchOf(images: ShapeImage[]): Uint8Array {
   const pixels = new Uint8Array(images.length * 3072)

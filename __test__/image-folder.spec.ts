@@ -1,27 +1,12 @@
 import test from 'ava'
-import { copyFile, mkdir, mkdtemp, readdir, rm, utimes, writeFile } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
+import { copyFile, mkdir, readdir, rm, utimes, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import sharp from 'sharp'
 import { DatasetError, ImageError, InvalidArgumentError, loadImageFolder, resolveData, type ImageFolderOptions } from '../src/index'
+import { scratchDirectories } from './helpers/scratch'
 import { SHAPE_CLASSES, writeShapes } from './helpers/shapes-dataset'
 
-let root = ''
-let n = 0
-
-async function fresh(name: string): Promise<string> {
-  const dir = join(root, `${name}-${n++}`)
-  await mkdir(dir, { recursive: true })
-  return dir
-}
-
-test.before(async () => {
-  root = await mkdtemp(join(tmpdir(), 'convtorch-folder-'))
-})
-
-test.after.always(async () => {
-  if (root) await rm(root, { recursive: true, force: true })
-})
+const fresh = scratchDirectories('folder')
 
 function recording(cacheDir: string, extra: ImageFolderOptions = {}) {
   const progress: Array<[number, number]> = []
