@@ -8,6 +8,7 @@ import type { Dataset, Normalisation } from '../data/dataset'
 import type { ImageFolderOptions } from '../data/image-folder'
 import type { Callback } from './callbacks'
 import { checkAugment, type AugmentOptions } from './augment'
+import type { OnNonFinite } from './non-finite-guard'
 import { checkSchedule, type ScheduleOptions } from './schedule'
 
 export interface TrainOptions {
@@ -55,6 +56,9 @@ export interface TrainOptions {
    * earlyStopping() then monitor by default. An image folder's val/ beside test/ is used as is.
    */
   validationSplit?: number
+  /** What a NaN or infinite loss does: 'stop' (default) throws NonFiniteLossError naming the
+   *  epoch and batch, keeping the checkpoints written before; 'continue' trains on. */
+  onNonFinite?: OnNonFinite
   /** How an image folder is read: imageSize, resize, channels, skipBadImages, onProgress, onWarning. */
   imageFolder?: Omit<ImageFolderOptions, 'cacheDir'>
   /**
@@ -100,6 +104,7 @@ export interface ResolvedOptions {
   normalise: Normalisation | 'auto' | null
   augment: AugmentOptions | null
   validationSplit: number | null
+  onNonFinite: OnNonFinite
 }
 
 const CONTEXT = 'train()'
@@ -114,6 +119,12 @@ function boolean(field: string, value: unknown, fallback: boolean): boolean {
   if (value === undefined) return fallback
   if (typeof value !== 'boolean') throw invalidArgument(CONTEXT, field, value, 'true or false')
   return value
+}
+
+function choice<T extends string>(field: string, value: unknown, choices: readonly T[], fallback: T): T {
+  if (value === undefined) return fallback
+  if (!choices.includes(value as T)) throw invalidArgument(CONTEXT, field, value, choices.map((c) => `'${c}'`).join(' or '))
+  return value as T
 }
 
 function fraction(field: string, value: unknown): number | null {
@@ -168,5 +179,6 @@ export function resolveOptions(options: TrainOptions): ResolvedOptions {
     normalise: options.normalise ?? null,
     augment: checkAugment(CONTEXT, options.augment),
     validationSplit: fraction('validationSplit', options.validationSplit),
+    onNonFinite: choice('onNonFinite', options.onNonFinite, ['stop', 'continue'] as const, 'stop'),
   }
 }

@@ -13,6 +13,7 @@ import { History, type Callback, type FitContext } from './callbacks'
 import { CheckpointCallback, checkpoint } from './checkpoint-callback'
 import { batchCount } from './epoch'
 import { fit, type FitSeconds } from './fit-loop'
+import { nonFiniteGuard } from './non-finite-guard'
 import { initialLoopState } from './loop-state'
 import { evaluateUploaded, type EvaluationReport } from '../evaluation/evaluate'
 import { resolveOptions, type ResolvedOptions, type TrainOptions } from './options'
@@ -134,7 +135,9 @@ export async function train(options: TrainOptions = {}): Promise<TrainResult> {
     if (out !== undefined && (typeof out !== 'string' || out === '')) throw invalidArgument('train()', 'out', out, 'a directory path')
     const builtIn: Callback[] = out === undefined ? [] : [...(callbacks.some((c) => c instanceof CheckpointCallback) ? [] : [checkpoint({ dir: out })]), runRecord(out), historyCsv(out), batchesCsv(out), ...(options.report === false ? [] : [reportCallback({ dir: out, testSet: data.test })])]
     const history = new History()
-    const all: Callback[] = [history, ...builtIn, ...callbacks]
+    // The guard runs right after History: it must stop the loop before a checkpoint is written.
+    const guard = resolved.onNonFinite === 'stop' ? [nonFiniteGuard()] : []
+    const all: Callback[] = [history, ...guard, ...builtIn, ...callbacks]
     const loop = resumption ? { ...resumption.training.loop } : initialLoopState()
     if (resumption) {
       history.restore(resumption.training.history)
