@@ -1,6 +1,6 @@
 import { writeFile } from 'node:fs/promises'
 import { parseArgs } from 'node:util'
-import { perChannel } from '../data/dataset'
+import { normalisedCopy } from '../data/dataset'
 import { sharp } from '../image/decode'
 import { checkPreprocess, modelInputFromFile } from '../image/preprocess'
 import { composeInspection } from '../inspect/compose'
@@ -39,11 +39,7 @@ export async function inspectCommand(argv: string[]): Promise<number> {
   const preprocess = checkPreprocess('convtorch inspect', choiceFlag('inspect', 'preprocess', values.preprocess, ['mnist', 'resize'] as const), model.spec.input)
   const [channels, height, width] = model.spec.input
   const display = await modelInputFromFile(positionals[0], preprocess, model.spec.input)
-  const image = display.slice()
-  if (model.normalise) {
-    const { mean, std } = perChannel(model.normalise, channels)
-    for (let i = 0; i < image.length; i++) image[i] = (image[i] - mean[Math.floor(i / (height * width))]) / std[Math.floor(i / (height * width))]
-  }
+  const image = normalisedCopy(display, model.spec.input, model.normalise)
   const inspection = await inspectImage(model, image, display, camClass)
   const interleaved = Buffer.alloc(display.length)
   for (let i = 0; i < height * width; i++) for (let c = 0; c < channels; c++) interleaved[i * channels + c] = Math.round(display[c * height * width + i] * 255)

@@ -19,6 +19,21 @@ export interface Normalisation {
   std: number | number[]
 }
 
+/** Planar examples [n, c, h, w] scaled to [0, 1], prepared as a model with `normalisation` was
+ *  trained (a copy; null leaves the values as they are). */
+export function normalisedCopy(images: Float32Array, shape: readonly [number, number, number], normalisation: Normalisation | null): Float32Array {
+  const out = images.slice()
+  if (!normalisation) return out
+  const [channels, height, width] = shape
+  const plane = height * width
+  const { mean, std } = perChannel(normalisation, channels)
+  for (let i = 0; i < out.length; i++) {
+    const c = Math.floor(i / plane) % channels
+    out[i] = (out[i] - mean[c]) / std[c]
+  }
+  return out
+}
+
 /** The normalisation's values for each of `channels` (one value stands for all). */
 export function perChannel(normalisation: Normalisation, channels: number): { mean: number[]; std: number[] } {
   const expand = (values: number | number[]) => (Array.isArray(values) ? (values.length === 1 ? Array(channels).fill(values[0]) : values) : Array(channels).fill(values))

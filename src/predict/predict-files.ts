@@ -3,15 +3,8 @@
 import { invalidArgument } from '../errors'
 import { checkPreprocess, modelInputFromFile, type Preprocess } from '../image/preprocess'
 import type { Model } from '../model/model'
-import { perChannel } from '../data/dataset'
+import { normalisedCopy } from '../data/dataset'
 
-function normaliseInPlace(images: Float32Array, { mean, std }: { mean: number[]; std: number[] }, plane: number): void {
-  const channels = mean.length
-  for (let i = 0; i < images.length; i++) {
-    const c = Math.floor(i / plane) % channels
-    images[i] = (images[i] - mean[c]) / std[c]
-  }
-}
 
 export interface ClassScore {
   label: number
@@ -86,8 +79,8 @@ export async function predictFiles(model: Model, files: readonly string[], optio
     const images = new Float32Array(batch.length * perImage)
     inputs.forEach((pixels, i) => images.set(pixels, i * perImage))
     // Prepared as the training data was: scaled to [0, 1], then the model's normalisation.
-    if (model.normalise) normaliseInPlace(images, perChannel(model.normalise, input[0]), input[1] * input[2])
-    const { labels, probabilities } = model.predict(images)
+    const prepared = normalisedCopy(images, input, model.normalise)
+    const { labels, probabilities } = model.predict(prepared)
     batch.forEach((file, i) => {
       const own = probabilities.slice(i * classes, (i + 1) * classes)
       const label = labels[i]

@@ -1,6 +1,6 @@
 // The test images a model gets wrong, most confident first, each with its true and predicted
 // class, the probability it gave, and the image as a PNG data URI (encoded by sharp).
-import { perChannel, type Dataset } from '../data/dataset'
+import { normalisedCopy, type Dataset } from '../data/dataset'
 import { sharp } from '../image/decode'
 import { camOverlayPng } from '../inspect/draw'
 import type { Model } from '../model/model'
@@ -38,17 +38,12 @@ function imageBytes(set: Dataset, index: number): Buffer {
 /** The model's input for some examples: scaled like training (bytes / 255), then normalised. */
 function inputs(model: Model, set: Dataset, indices: number[]): Float32Array {
   const per = set.shape[0] * set.shape[1] * set.shape[2]
-  const out = new Float32Array(indices.length * per)
+  const scaled = new Float32Array(indices.length * per)
   const scale = set.images instanceof Uint8Array ? 1 / 255 : 1
-  const plane = set.shape[1] * set.shape[2]
-  const { mean, std } = perChannel(model.normalise ?? { mean: 0, std: 1 }, set.shape[0])
   indices.forEach((index, row) => {
-    for (let i = 0; i < per; i++) {
-      const c = Math.floor(i / plane)
-      out[row * per + i] = (set.images[index * per + i] * scale - mean[c]) / std[c]
-    }
+    for (let i = 0; i < per; i++) scaled[row * per + i] = set.images[index * per + i] * scale
   })
-  return out
+  return normalisedCopy(scaled, set.shape, model.normalise)
 }
 
 /**

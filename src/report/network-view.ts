@@ -1,7 +1,7 @@
 // "What the network sees" in a report: the first convolution's learned filters and, for the
 // first few test images, the feature maps after each convolution and pooling layer with a
 // Grad-CAM map of the evidence for the predicted class (src/inspect/).
-import { perChannel, type Dataset } from '../data/dataset'
+import { normalisedCopy, type Dataset } from '../data/dataset'
 import { inspectImage } from '../inspect/inspect-image'
 import type { Model } from '../model/model'
 
@@ -19,9 +19,7 @@ function example(model: Model, set: Dataset, index: number): { display: Float32A
   const per = c * h * w
   const scale = set.images instanceof Uint8Array ? 1 / 255 : 1
   const display = Float32Array.from(set.images.subarray(index * per, (index + 1) * per) as ArrayLike<number>, (v) => v * scale)
-  if (!model.normalise) return { display, input: display }
-  const { mean, std } = perChannel(model.normalise, c)
-  return { display, input: display.map((v, i) => (v - mean[Math.floor(i / (h * w))]) / std[Math.floor(i / (h * w))]) }
+  return { display, input: normalisedCopy(display, set.shape, model.normalise) }
 }
 
 export async function networkView(model: Model, testSet: Dataset, count = 3): Promise<NetworkView | null> {
