@@ -122,7 +122,7 @@ test('a checkpoint directory with a missing or broken file is refused naming it'
   await t.throwsAsync(Model.load(dir), { instanceOf: CheckpointError, message: /model\.json: format must be 'convtorch-model' \(not a convtorch model\), got "keras"/ })
   dir = await copy('future')
   await writeFile(join(dir, 'model.json'), JSON.stringify({ format: 'convtorch-model', version: 99, spec: { layers: [] } }))
-  await t.throwsAsync(Model.load(dir), { instanceOf: CheckpointError, message: /version must be 1 to 2 \(written by a newer convtorch\?\), got 99/ })
+  await t.throwsAsync(Model.load(dir), { instanceOf: CheckpointError, message: /version must be 1 to 3 \(written by a newer convtorch\?\), got 99/ })
   await t.throwsAsync(Model.load(join(dir, 'nowhere')), { instanceOf: CheckpointError, message: /nowhere: no checkpoint there/ })
   await t.throwsAsync(train({ resume: dir }), { instanceOf: CheckpointError })
 })

@@ -1,6 +1,8 @@
 // Typed errors: every error convtorch throws is a ConvtorchError with a stable `code`.
 // Native errors arrive as "CODE: message" and are turned into the matching class here.
 
+import { describeValue } from './describe-value'
+
 export class ConvtorchError extends Error {
   readonly code: string
   constructor(code: string, message: string, options?: { cause?: unknown }) {
@@ -64,10 +66,13 @@ export class ImageError extends ConvtorchError {
   }
 }
 
-/** libtorch itself failed (a C++ exception caught at the boundary). */
+/** libtorch itself failed (a C++ exception caught at the boundary). The message is
+ *  libtorch's own; its C++ source location and stack frames are in `detail`. */
 export class TorchError extends ConvtorchError {
-  constructor(message: string, options?: { cause?: unknown }) {
+  readonly detail: string | null
+  constructor(message: string, options?: { cause?: unknown; detail?: string | null }) {
     super('CONVTORCH_TORCH', message, options)
+    this.detail = options?.detail ?? null
   }
 }
 
@@ -96,26 +101,35 @@ const byCode: Record<string, new (message: string, options?: { cause?: unknown }
   CONVTORCH_INTERNAL: InternalError,
 }
 
+const NAPI_ARGUMENT_CODES = new Set(['InvalidArg', 'ObjectExpected', 'StringExpected', 'NameExpected', 'FunctionExpected', 'NumberExpected', 'BooleanExpected', 'ArrayExpected', 'BigintExpected', 'DateExpected', 'ArrayBufferExpected'])
+
+/** libtorch's message without the C++ location and frames that follow it ("Exception raised
+ *  from ... frame #0: ..."), which say nothing to a user but belong in a bug report. */
+export function splitTorchMessage(text: string): { message: string; detail: string | null } {
+  const at = text.search(/\n?Exception raised from |\nframe #0: /)
+  if (at < 0) return { message: text.trim(), detail: null }
+  return { message: text.slice(0, at).trim(), detail: text.slice(at).trim() }
+}
+
 /** Turns an error thrown by the addon into its typed class; other errors pass through. */
 export function fromNative(error: unknown): unknown {
   if (!(error instanceof Error) || error instanceof ConvtorchError) return error
   const match = /^(CONVTORCH_[A-Z_]+): ([\s\S]*)$/.exec(error.message)
-  if (!match) return error
+  if (!match) {
+    // napi-rs refused an argument of the wrong JS type before any of our code ran.
+    const code = (error as { code?: unknown }).code
+    if (typeof code === 'string' && NAPI_ARGUMENT_CODES.has(code)) return new InvalidArgumentError(`an argument has the wrong type: ${error.message}`, { cause: error })
+    return error
+  }
+  if (match[1] === 'CONVTORCH_TORCH') {
+    const { message, detail } = splitTorchMessage(match[2])
+    return new TorchError(message, { cause: error, detail })
+  }
   const Class = byCode[match[1]] ?? InternalError
   return new Class(match[2], { cause: error })
 }
 
-function describe(value: unknown): string {
-  if (typeof value === 'string') return `'${value}'`
-  if (typeof value === 'number' || typeof value === 'boolean' || value === null || value === undefined) return String(value)
-  try {
-    return JSON.stringify(value) ?? String(value)
-  } catch {
-    return String(value)
-  }
-}
-
 /** "train(): batchSize must be a positive integer, got -3" */
 export function invalidArgument(context: string, field: string, value: unknown, expected: string): InvalidArgumentError {
-  return new InvalidArgumentError(`${context}: ${field} must be ${expected}, got ${describe(value)}`)
+  return new InvalidArgumentError(`${context}: ${field} must be ${expected}, got ${describeValue(value)}`)
 }

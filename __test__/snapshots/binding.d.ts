@@ -37,8 +37,9 @@ export declare class NativeModel {
   /** One training step on a batch of host pixels [count, c, h, w]; returns the loss. */
   trainStep(pixels: Float32Array, labels: Int32Array, count: number): number
   /**
-   * Trains on `order` (dataset indices) in batches, off the main thread; resolves with
-   * every batch's loss. `learningRates`: one per batch, for per-step schedules.
+   * Trains on `order` (dataset indices) in batches on the compute thread; resolves with
+   * every batch's loss. `learningRates`: one per batch, for per-step schedules. The model is
+   * reserved until the chunk ends: its quick calls are refused as busy meanwhile.
    */
   trainBatches(dataset: NativeDataset, order: Uint32Array, batchSize: number, learningRates?: Array<number> | undefined | null): Promise<Float32Array>
   /** The same work as `trainBatches`, on the calling thread. */

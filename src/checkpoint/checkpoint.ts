@@ -9,6 +9,8 @@ import { access, readFile, rm, writeFile } from 'node:fs/promises'
 import { basename, dirname, join } from 'node:path'
 import { CheckpointError } from '../errors'
 import type { Model } from '../model/model'
+import { fileSystemError } from './file-system-error'
+import { computeIntegrity, verifyIntegrity } from './integrity'
 import { pointerTarget, publishDirectory, removeStaging } from './atomic-directory'
 import { checkModelDescription, checkTrainingState, type ModelDescription, type TrainingState } from './contents'
 
@@ -49,15 +51,21 @@ async function writeJson(path: string, value: unknown): Promise<void> {
 export async function writeCheckpoint(pointer: string, model: Model, training?: TrainingState, version?: string): Promise<{ version: string; previous: string | null }> {
   const own = version === undefined
   const dir = version ?? join(dirname(pointer), `.${basename(pointer)}.${Date.now().toString(36)}${process.pid.toString(36)}`)
-  await removeStaging(dirname(dir))
-  const previous = await publishDirectory(pointer, dir, async (staging) => {
-    model.saveWeights(join(staging, WEIGHTS_FILE))
-    model.saveOptimizerState(join(staging, OPTIMIZER_FILE))
-    await writeJson(join(staging, MODEL_FILE), model.describe())
-    if (training) await writeJson(join(staging, TRAINING_FILE), training)
-  })
-  if (own && previous && previous !== dir) await rm(previous, { recursive: true, force: true })
-  return { version: dir, previous }
+  try {
+    await removeStaging(dirname(dir))
+    const previous = await publishDirectory(pointer, dir, async (staging) => {
+      model.saveWeights(join(staging, WEIGHTS_FILE))
+      model.saveOptimizerState(join(staging, OPTIMIZER_FILE))
+      const description = model.describe()
+      const integrity = await computeIntegrity(description.spec, join(staging, WEIGHTS_FILE), join(staging, OPTIMIZER_FILE))
+      await writeJson(join(staging, MODEL_FILE), { ...description, integrity })
+      if (training) await writeJson(join(staging, TRAINING_FILE), training)
+    })
+    if (own && previous && previous !== dir) await rm(previous, { recursive: true, force: true })
+    return { version: dir, previous }
+  } catch (error) {
+    throw fileSystemError(error, dir, 'write the checkpoint')
+  }
 }
 
 /** The checkpoint a path names: a checkpoint directory (or its pointer), or a run directory. */
@@ -91,6 +99,7 @@ export async function readCheckpoint(path: string): Promise<CheckpointContents> 
   const weights = join(dir, WEIGHTS_FILE)
   if (!(await exists(weights))) throw new CheckpointError(`${weights}: missing; a checkpoint holds ${MODEL_FILE} and ${WEIGHTS_FILE}`)
   const optimizer = (await exists(join(dir, OPTIMIZER_FILE))) ? join(dir, OPTIMIZER_FILE) : null
+  if (model.integrity) await verifyIntegrity(join(dir, MODEL_FILE), model.integrity, model.spec, weights, optimizer)
   const trainingPath = join(dir, TRAINING_FILE)
   const training = (await exists(trainingPath)) ? checkTrainingState(trainingPath, await readJson(trainingPath, 'training state')) : null
   return { dir, model, weights, optimizer, training }

@@ -1,17 +1,20 @@
 // What a checkpoint's JSON files hold, and the checks that refuse a torn or foreign one with
 // the file and the field named.
 import { CheckpointError } from '../errors'
+import { checkIntegrityField, type Integrity } from './integrity'
 import type { Normalisation } from '../data/dataset'
 import type { Init } from '../model/model'
 import type { OptimizerOptions } from '../model/optimizer'
 import type { ModelSpec } from '../model/spec'
+import { inferShapes } from '../model/shapes'
 import type { EpochEnd } from '../training/callbacks'
 import type { LoopState } from '../training/loop-state'
 import type { ResolvedOptions } from '../training/options'
 
 export const MODEL_FORMAT = 'convtorch-model'
-/** 1: spec, seed, init. 2: adds the optimizer, the input normalisation and class names. */
-export const MODEL_VERSION = 2
+/** 1: spec, seed, init. 2: adds the optimizer, the input normalisation and class names.
+ *  3: adds the checksums of the tensor files and the spec (`integrity`), verified on reading. */
+export const MODEL_VERSION = 3
 export const TRAINING_FORMAT = 'convtorch-training'
 export const TRAINING_VERSION = 1
 
@@ -26,6 +29,8 @@ export interface ModelDescription {
   normalise: Normalisation | null
   /** A name per class index, where the data had names. */
   classNames: string[] | null
+  /** The checksums of the files and the spec (version 3 on; the checkpoint module writes them). */
+  integrity?: Integrity
 }
 
 /** Generator states, base64 (libtorch's own byte layout). */
@@ -69,6 +74,11 @@ export function checkModelDescription(file: string, value: unknown): ModelDescri
   const version = wholeNumber(file, 'version', value.version)
   if (version < 1 || version > MODEL_VERSION) throw refuse(file, 'version', version, `1 to ${MODEL_VERSION} (written by a newer convtorch?)`)
   if (!isObject(value.spec) || !Array.isArray(value.spec.layers)) throw refuse(file, 'spec', value.spec, 'a model spec { input, classes, layers }')
+  try {
+    inferShapes(value.spec as unknown as ModelSpec)
+  } catch (error) {
+    throw new CheckpointError(`${file}: spec: ${(error as Error).message}`, { cause: error })
+  }
   // Version 1 kept no optimizer; those models were trained with the seed's SGD.
   const optimizer = value.optimizer ?? { kind: 'sgd', lr: 0.05 }
   if (!isObject(optimizer) || typeof optimizer.kind !== 'string') throw refuse(file, 'optimizer', optimizer, 'an optimizer such as { kind: "sgd", lr: 0.05 }')
@@ -88,6 +98,7 @@ export function checkModelDescription(file: string, value: unknown): ModelDescri
     init: (value.init ?? 'seed') as Init,
     normalise: normalise as Normalisation | null,
     classNames: classNames as string[] | null,
+    ...(version >= 3 ? { integrity: checkIntegrityField(file, value.integrity) } : {}),
   }
 }
 

@@ -67,6 +67,13 @@ export class Dataset {
     if (arrays.labels === null || typeof arrays.labels !== 'object' || typeof arrays.labels.length !== 'number') {
       throw invalidArgument(context, 'labels', arrays.labels, 'an array of class indices')
     }
+    if (!(arrays.labels instanceof Int32Array)) {
+      // Int32Array.from would coerce silently: 1.5 -> 1, NaN -> 0, '3' -> 3.
+      const source = arrays.labels
+      for (let i = 0; i < source.length; i++) {
+        if (!Number.isInteger(source[i])) throw invalidArgument(context, `labels[${i}]`, source[i], `a class index in [0, ${classes})`)
+      }
+    }
     const labels = arrays.labels instanceof Int32Array ? arrays.labels : Int32Array.from(arrays.labels)
     if (labels.length === 0) throw invalidArgument(context, 'labels', '0 labels', 'at least one example')
     const perExample = shape[0] * shape[1] * shape[2]

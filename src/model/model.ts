@@ -10,10 +10,11 @@ import { resolveSpec } from './presets'
 import { restoreRng, rngSnapshot } from './rng'
 import type { RngSnapshot } from '../checkpoint/contents'
 import { inferShapes, type LayerShape } from './shapes'
-import { checkOptimizer, seedOptimizer, type OptimizerOptions } from './optimizer'
+import { checkLearningRate, checkOptimizer, seedOptimizer, type OptimizerOptions } from './optimizer'
 import type { ModelSpec } from './spec'
 
 export type Init = 'seed' | 'default' | 'xavier'
+const INITS: readonly Init[] = ['seed', 'default', 'xavier']
 
 export interface ModelOptions {
   /** A preset name ('seed', 'strong') or a spec; default 'seed'. */
@@ -104,6 +105,8 @@ export class Model {
     const device = options.device ?? 'auto'
     if (typeof device !== 'string') throw invalidArgument('Model.create()', 'device', device, "'auto', 'cpu', 'cuda' or 'cuda:N'")
     const init = options.init ?? 'seed'
+    if (!INITS.includes(init)) throw invalidArgument('Model.create()', 'init', init, INITS.map((i) => `'${i}'`).join(', '))
+    if (options.fastPaths !== undefined && typeof options.fastPaths !== 'boolean') throw invalidArgument('Model.create()', 'fastPaths', options.fastPaths, 'true or false')
     const optimizer = checkOptimizer('Model.create()', options.optimizer ?? seedOptimizer())
     const handle = call(() =>
       native().NativeModel.create(JSON.stringify(spec), { seed, device, init, optimizer: JSON.stringify(optimizer), fastPaths: options.fastPaths ?? true }),
@@ -149,12 +152,13 @@ export class Model {
   }
 
   parameterNames(): string[] {
-    return call(() => this.handle.parameterNames())
+    return this.quick('parameterNames()', () => this.handle.parameterNames())
   }
 
   /** A parameter by its PyTorch name ("conv_1.weight"), copied to the host. */
   parameter(name: string): Tensor {
-    return call(() => this.handle.parameter(name))
+    checkName('parameter()', name)
+    return this.quick('parameter()', () => this.handle.parameter(name))
   }
 
   parameters(): Record<string, Tensor> {
@@ -163,36 +167,39 @@ export class Model {
 
   /** The gradient left by the last training step, or null before any step. */
   gradient(name: string): Tensor | null {
-    return call(() => this.handle.gradient(name))
+    checkName('gradient()', name)
+    return this.quick('gradient()', () => this.handle.gradient(name))
   }
 
   setParameter(name: string, values: Float32Array): void {
+    checkName('setParameter()', name)
     if (!(values instanceof Float32Array)) throw invalidArgument('setParameter()', 'values', values, 'a Float32Array')
-    call(() => this.handle.setParameter(name, values))
+    this.quick('setParameter()', () => this.handle.setParameter(name, values))
   }
 
   /** Replaces the optimizer; its state starts afresh. */
   setOptimizer(optimizer: OptimizerOptions): void {
     const checked = checkOptimizer('setOptimizer()', optimizer)
-    call(() => this.handle.setOptimizer(JSON.stringify(checked)))
+    this.quick('setOptimizer()', () => this.handle.setOptimizer(JSON.stringify(checked)))
     this.options = { ...this.options, optimizer: checked }
   }
 
   /** Augments every training batch on the device from now on; null turns it off. */
   setAugmentation(augment: AugmentOptions | null): void {
     const checked = checkAugment('setAugmentation()', augment)
-    call(() => this.handle.setAugmentation(checked ? JSON.stringify(checked) : undefined))
+    this.quick('setAugmentation()', () => this.handle.setAugmentation(checked ? JSON.stringify(checked) : undefined))
   }
 
   setLearningRate(lr: number): void {
-    call(() => this.handle.setLearningRate(lr))
+    checkLearningRate('setLearningRate()', 'lr', lr)
+    this.quick('setLearningRate()', () => this.handle.setLearningRate(lr))
   }
 
   /** One SGD step on a batch of pixels [count, c, h, w] (row-major); returns the mean loss. */
   trainStep(images: Float32Array, labels: ArrayLike<number>): number {
     if (!(images instanceof Float32Array)) throw invalidArgument('trainStep()', 'images', images, 'a Float32Array')
     const ints = labelsOf('trainStep()', labels)
-    return call(() => this.handle.trainStep(images, ints, ints.length))
+    return this.quick('trainStep()', () => this.handle.trainStep(images, ints, ints.length))
   }
 
   /**
@@ -206,8 +213,18 @@ export class Model {
     return this.exclusive('trainBatches()', () => this.handle.trainBatches(data.handle, order, batchSize, rates))
   }
 
+  private refuseWhileRunning(what: string): void {
+    if (this.running) throw new BusyError(`${what}: the model is busy with ${this.running}; await it before calling ${what} (calls on one model are refused while it trains or evaluates, not queued)`)
+  }
+
+  /** A synchronous call: refused at once while an asynchronous call runs on this model. */
+  private quick<T>(what: string, body: () => T): T {
+    this.refuseWhileRunning(what)
+    return call(body)
+  }
+
   private async exclusive<T>(what: string, body: () => Promise<T>): Promise<T> {
-    if (this.running) throw new BusyError(`${what}: the model is busy with ${this.running}; concurrent calls on one model are refused`)
+    this.refuseWhileRunning(what)
     this.running = what
     try {
       return await callAsync(body)
@@ -242,7 +259,7 @@ export class Model {
   /** Raw class scores for `images` ([count, c, h, w] floats), count x classes, row-major. */
   logits(images: Float32Array): Float32Array {
     const count = this.exampleCount('logits()', images)
-    return call(() => this.handle.logits(images, count))
+    return this.quick('logits()', () => this.handle.logits(images, count))
   }
 
   /**
@@ -251,7 +268,7 @@ export class Model {
    */
   featureMaps(images: Float32Array): FeatureMaps[] {
     const count = this.exampleCount('featureMaps()', images)
-    return call(() => this.handle.featureMaps(images, count)).map((m) => ({ layer: m.layer, type: m.kind as FeatureMaps['type'], shape: m.shape, values: m.values }))
+    return this.quick('featureMaps()', () => this.handle.featureMaps(images, count)).map((m) => ({ layer: m.layer, type: m.kind as FeatureMaps['type'], shape: m.shape, values: m.values }))
   }
 
   /**
@@ -260,13 +277,13 @@ export class Model {
    */
   gradCam(images: Float32Array, classes: ArrayLike<number>): Tensor {
     const count = this.exampleCount('gradCam()', images)
-    return call(() => this.handle.gradCam(images, count, Array.from(classes)))
+    return this.quick('gradCam()', () => this.handle.gradCam(images, count, Array.from(classes)))
   }
 
   /** Class probabilities and labels for `images` ([count, c, h, w] floats, scaled like training). */
   predict(images: Float32Array): Prediction {
     const count = this.exampleCount('predict()', images)
-    const probabilities = call(() => this.handle.predict(images, count))
+    const probabilities = this.quick('predict()', () => this.handle.predict(images, count))
     const labels = new Int32Array(count)
     for (let row = 0; row < count; row++) {
       let best = 0
@@ -280,27 +297,27 @@ export class Model {
 
   /** Frees the parameters and optimizer state (on the device too) now; later calls throw DisposedError. */
   dispose(): void {
-    call(() => this.handle.dispose())
+    this.quick('dispose()', () => this.handle.dispose())
   }
 
   /** The generator states this model's dropout draws from (each model has its own). */
   rngState(): RngSnapshot {
-    return call(() => rngSnapshot(this.handle))
+    return this.quick('rngState()', () => rngSnapshot(this.handle))
   }
 
   /** Restores generator states from `rngState()`; `file` names where they came from in errors. */
   setRngState(snapshot: RngSnapshot, file = 'setRngState()'): void {
-    restoreRng(this.handle, snapshot, file)
+    this.quick('setRngState()', () => restoreRng(this.handle, snapshot, file))
   }
 
   /** The parameters as one safetensors file under PyTorch's state_dict names. */
   saveWeights(path: string): void {
-    call(() => this.handle.saveWeights(path))
+    this.quick('saveWeights()', () => this.handle.saveWeights(path))
   }
 
   /** The optimizer's state (momentum buffers, Adam moments and steps) as safetensors. */
   saveOptimizerState(path: string): void {
-    call(() => this.handle.saveOptimizerState(path))
+    this.quick('saveOptimizerState()', () => this.handle.saveOptimizerState(path))
   }
 
   /**
@@ -309,7 +326,7 @@ export class Model {
    * on failure the model is unchanged.
    */
   loadWeights(path: string, optimizerStatePath?: string): void {
-    call(() => this.handle.loadCheckpoint(path, optimizerStatePath))
+    this.quick('loadWeights()', () => this.handle.loadCheckpoint(path, optimizerStatePath))
   }
 
   /**
@@ -351,4 +368,8 @@ function checkClassNames(names: unknown, classes: number): string[] | null {
     throw invalidArgument('Model', 'classNames', names, `null or ${classes} names, one per class`)
   }
   return [...names]
+}
+
+function checkName(context: string, name: unknown): void {
+  if (typeof name !== 'string') throw invalidArgument(context, 'name', name, "a parameter name such as 'conv_1.weight' (see parameterNames())")
 }

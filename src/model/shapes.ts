@@ -1,6 +1,7 @@
 // Shape inference before anything native exists, with the output-size formula of the seed's
 // comments: out = floor((in + 2p - k) / s) + 1. An impossible spec is refused with the layer,
 // its index and the shapes.
+import { describeValue } from '../describe-value'
 import { ModelSpecError } from '../errors'
 import type { LayerSpec, ModelSpec, Pair, Padding } from './spec'
 
@@ -15,14 +16,38 @@ export interface LayerShape {
   parameters: number
 }
 
-const LAYER_TYPES = new Set(['conv2d', 'maxPool2d', 'avgPool2d', 'relu', 'leakyRelu', 'sigmoid', 'tanh', 'dropout', 'flatten', 'linear'])
+/** Each layer type's fields, as the core's spec reads them: anything else is a typo to report. */
+const LAYER_FIELDS: Record<LayerSpec['type'], readonly string[]> = {
+  conv2d: ['name', 'filters', 'kernel', 'stride', 'padding'],
+  maxPool2d: ['name', 'kernel', 'stride', 'padding'],
+  avgPool2d: ['name', 'kernel', 'stride', 'padding'],
+  linear: ['name', 'units', 'inputs'],
+  relu: [],
+  leakyRelu: ['slope'],
+  sigmoid: [],
+  tanh: [],
+  dropout: ['p'],
+  flatten: [],
+}
+const LAYER_TYPES = new Set(Object.keys(LAYER_FIELDS))
+const SPEC_FIELDS = ['input', 'classes', 'layers']
+/** The largest extent of any dimension (libtorch indexes with int64, but a dimension past this
+ *  is a typo, and products of a few of them would overflow). */
+const MAX_EXTENT = 1 << 20
+/** Values per example in any layer's output: past this one example alone is over 4 GB. */
+const MAX_VALUES_PER_EXAMPLE = 2 ** 30
+
+function unknownField(object: object, allowed: readonly string[]): string | undefined {
+  return Object.keys(object).find((key) => !allowed.includes(key))
+}
 
 export function formatShape(shape: readonly number[]): string {
   return shape.join('x')
 }
 
+/** A size of the spec: a positive integer no larger than MAX_EXTENT. */
 function isPositiveInteger(value: unknown): value is number {
-  return Number.isInteger(value) && (value as number) > 0
+  return Number.isInteger(value) && (value as number) > 0 && (value as number) <= MAX_EXTENT
 }
 
 function pair(value: Pair | undefined, fallback: [number, number]): [number, number] {
@@ -44,7 +69,7 @@ class LayerChecker {
     if (value === undefined && fallback) return fallback
     const resolved = typeof value === 'number' ? [value, value] : value
     if (!Array.isArray(resolved) || resolved.length !== 2 || !resolved.every(isPositiveInteger)) {
-      this.fail(`${field} must be a positive integer or [height, width] of them, got ${JSON.stringify(value)}`)
+      this.fail(`${field} must be a positive integer <= ${MAX_EXTENT} or [height, width] of them, got ${describeValue(value)}`)
     }
     return resolved as [number, number]
   }
@@ -60,7 +85,7 @@ class LayerChecker {
     }
     const amount = pair(value as Pair, [0, 0])
     if (!Array.isArray(amount) || amount.length !== 2 || !amount.every((v) => Number.isInteger(v) && v >= 0)) {
-      this.fail(`padding must be 'valid', 'same', 'full', an integer >= 0 or a pair of them, got ${JSON.stringify(value)}`)
+      this.fail(`padding must be 'valid', 'same', 'full', an integer >= 0 or a pair of them, got ${describeValue(value)}`)
     }
     return amount
   }
@@ -83,7 +108,7 @@ function nextShape(index: number, layer: LayerSpec, input: Shape): { output: Sha
   switch (layer.type) {
     case 'conv2d': {
       needsImage()
-      if (!isPositiveInteger(layer.filters)) check.fail(`filters must be a positive integer, got ${JSON.stringify(layer.filters)}`)
+      if (!isPositiveInteger(layer.filters)) check.fail(`filters must be a positive integer <= ${MAX_EXTENT}, got ${describeValue(layer.filters)}`)
       const kernel = check.positivePair('kernel', layer.kernel)
       const stride = check.positivePair('stride', layer.stride, [1, 1])
       const padding = check.padding(layer.padding, kernel, stride)
@@ -107,18 +132,18 @@ function nextShape(index: number, layer: LayerSpec, input: Shape): { output: Sha
       return { output: [input.reduce((a, b) => a * b, 1)], parameters: 0 }
     case 'linear': {
       if (input.length !== 1) check.fail(`expects features, the layer before gives an image ${formatShape(input)}; add a flatten layer`)
-      if (!isPositiveInteger(layer.units)) check.fail(`units must be a positive integer, got ${JSON.stringify(layer.units)}`)
+      if (!isPositiveInteger(layer.units)) check.fail(`units must be a positive integer <= ${MAX_EXTENT}, got ${describeValue(layer.units)}`)
       if (layer.inputs !== undefined && layer.inputs !== input[0]) {
         check.fail(`expects ${layer.inputs} inputs, the layer before gives ${input[0]}`)
       }
       return { output: [layer.units], parameters: layer.units * input[0] + layer.units }
     }
     case 'dropout':
-      if (typeof layer.p !== 'number' || !(layer.p >= 0 && layer.p < 1)) check.fail(`p must be a number in [0, 1), got ${JSON.stringify(layer.p)}`)
+      if (typeof layer.p !== 'number' || !(layer.p >= 0 && layer.p < 1)) check.fail(`p must be a number in [0, 1), got ${describeValue(layer.p)}`)
       return { output: input, parameters: 0 }
     case 'leakyRelu':
       if (layer.slope !== undefined && !(Number.isFinite(layer.slope) && layer.slope >= 0)) {
-        check.fail(`slope must be a finite number >= 0, got ${JSON.stringify(layer.slope)}`)
+        check.fail(`slope must be a finite number >= 0, got ${describeValue(layer.slope)}`)
       }
       return { output: input, parameters: 0 }
     case 'relu':
@@ -130,23 +155,36 @@ function nextShape(index: number, layer: LayerSpec, input: Shape): { output: Sha
 
 /** Every layer's output shape and parameter count; throws ModelSpecError on the first mistake. */
 export function inferShapes(spec: ModelSpec): LayerShape[] {
-  if (typeof spec !== 'object' || spec === null) throw new ModelSpecError(`a model spec must be an object, got ${JSON.stringify(spec)}`)
+  if (typeof spec !== 'object' || spec === null || Array.isArray(spec)) throw new ModelSpecError(`a model spec must be an object { input, classes, layers }, got ${describeValue(spec)}`)
+  const extra = unknownField(spec, SPEC_FIELDS)
+  if (extra !== undefined) throw new ModelSpecError(`a model spec has no field '${extra}'; expected ${SPEC_FIELDS.join(', ')}`)
   if (!Array.isArray(spec.input) || spec.input.length !== 3 || !spec.input.every(isPositiveInteger)) {
-    throw new ModelSpecError(`input must be [channels, height, width] of positive integers, got ${JSON.stringify(spec.input)}`)
+    throw new ModelSpecError(`input must be [channels, height, width] of positive integers <= ${MAX_EXTENT}, got ${describeValue(spec.input)}`)
   }
-  if (!Number.isInteger(spec.classes) || spec.classes < 2) throw new ModelSpecError(`classes must be an integer >= 2, got ${JSON.stringify(spec.classes)}`)
+  if (!Number.isInteger(spec.classes) || spec.classes < 2 || spec.classes > MAX_EXTENT) throw new ModelSpecError(`classes must be an integer in [2, ${MAX_EXTENT}], got ${describeValue(spec.classes)}`)
   if (!Array.isArray(spec.layers) || spec.layers.length === 0) throw new ModelSpecError('layers must be a non-empty array')
   let shape: Shape = [spec.input[0], spec.input[1], spec.input[2]] as Shape
   const names = new Set<string>()
   const result = spec.layers.map((layer, index) => {
     if (typeof layer !== 'object' || layer === null || !LAYER_TYPES.has((layer as { type: string }).type)) {
-      throw new ModelSpecError(`layer ${index} has an unknown type ${JSON.stringify((layer as { type?: unknown })?.type)}; expected one of ${[...LAYER_TYPES].join(', ')}`)
+      throw new ModelSpecError(`layer ${index} has an unknown type ${describeValue((layer as { type?: unknown })?.type)}; expected one of ${[...LAYER_TYPES].join(', ')}`)
+    }
+    const extraField = unknownField(layer, ['type', ...LAYER_FIELDS[layer.type]])
+    if (extraField !== undefined) {
+      const fields = LAYER_FIELDS[layer.type]
+      throw new ModelSpecError(`layer ${index} (${layer.type}) has no field '${extraField}'; ${fields.length ? `its fields are ${fields.join(', ')}` : 'it takes no fields'}`)
+    }
+    if ('name' in layer && layer.name !== undefined && (typeof layer.name !== 'string' || layer.name === '')) {
+      throw new ModelSpecError(`layer ${index} (${layer.type}) name must be a non-empty string, got ${describeValue(layer.name)}`)
     }
     const name = ('name' in layer && layer.name) || String(index)
     const { output, parameters } = nextShape(index, layer, shape)
     if (parameters > 0) {
       if (names.has(name)) throw new ModelSpecError(`layer ${index} (${layer.type}) reuses the name '${name}'`)
       names.add(name)
+    }
+    if (output.some((d) => d > MAX_EXTENT * MAX_EXTENT) || output.reduce((a, b) => a * b, 1) > MAX_VALUES_PER_EXAMPLE) {
+      throw new ModelSpecError(`layer ${index} (${layer.type}) gives ${formatShape(output)} values per example, more than ${MAX_VALUES_PER_EXAMPLE} (4 GB of floats for one example)`)
     }
     shape = output
     return { index, type: layer.type, name, output, parameters }

@@ -2,9 +2,9 @@
 // that names it and its value.
 import { invalidArgument } from '../errors'
 import type { Init } from '../model/model'
-import type { OptimizerOptions } from '../model/optimizer'
+import { checkLearningRate, checkOptimizer, type OptimizerOptions } from '../model/optimizer'
 import type { ModelSpec } from '../model/spec'
-import type { Dataset, Normalisation } from '../data/dataset'
+import { Dataset, type Normalisation } from '../data/dataset'
 import type { ImageFolderOptions } from '../data/image-folder'
 import type { Callback } from './callbacks'
 import { checkAugment, type AugmentOptions } from './augment'
@@ -109,9 +109,13 @@ export interface ResolvedOptions {
 
 const CONTEXT = 'train()'
 
+/** Counts (epochs, batch sizes) stay within int32: past it they index nothing real, and the
+ *  core's arithmetic on them would overflow. */
+const MAX_COUNT = 2 ** 31 - 1
+
 function positiveInteger(field: string, value: unknown, fallback: number): number {
   if (value === undefined) return fallback
-  if (!Number.isInteger(value) || (value as number) < 1) throw invalidArgument(CONTEXT, field, value, 'a positive integer')
+  if (!Number.isInteger(value) || (value as number) < 1 || (value as number) > MAX_COUNT) throw invalidArgument(CONTEXT, field, value, `an integer in [1, ${MAX_COUNT}]`)
   return value as number
 }
 
@@ -146,8 +150,8 @@ function checkNormalise(normalise: Normalisation): void {
 
 export function resolveOptions(options: TrainOptions): ResolvedOptions {
   if (typeof options !== 'object' || options === null) throw invalidArgument(CONTEXT, 'options', options, 'an object')
-  const lr = options.lr ?? options.optimizer?.lr ?? 0.05
-  if (typeof lr !== 'number' || !Number.isFinite(lr) || lr <= 0) throw invalidArgument(CONTEXT, 'lr', lr, 'a finite number > 0')
+  if (options.optimizer !== undefined && (typeof options.optimizer !== 'object' || options.optimizer === null)) throw invalidArgument(CONTEXT, 'optimizer', options.optimizer, 'an object such as { kind: "sgd", lr: 0.05 }')
+  const lr = checkLearningRate(CONTEXT, 'lr', options.lr ?? options.optimizer?.lr ?? 0.05)
   const seed = options.seed ?? 1
   if (!Number.isSafeInteger(seed) || seed < 0) throw invalidArgument(CONTEXT, 'seed', seed, 'a non-negative integer')
   const device = options.device ?? 'auto'
@@ -159,13 +163,16 @@ export function resolveOptions(options: TrainOptions): ResolvedOptions {
   if (options.normalise !== undefined && options.normalise !== null && options.normalise !== 'auto') checkNormalise(options.normalise)
   if (options.out !== undefined && (typeof options.out !== 'string' || options.out === '')) throw invalidArgument(CONTEXT, 'out', options.out, 'a directory path')
   boolean('report', options.report, true)
-  if (options.data !== undefined && typeof options.data !== 'string' && (typeof options.data !== 'object' || !options.data.train || !options.data.test)) {
-    throw invalidArgument(CONTEXT, 'data', options.data, "'mnist', a directory, a URL, or { train, test } datasets")
+  if (options.data !== undefined && typeof options.data !== 'string') {
+    if (typeof options.data !== 'object' || options.data === null) throw invalidArgument(CONTEXT, 'data', options.data, "'mnist', a directory, a URL, or { train, test } datasets")
+    for (const part of ['train', 'test'] as const) {
+      if (!(options.data[part] instanceof Dataset)) throw invalidArgument(CONTEXT, `data.${part}`, options.data[part], 'a Dataset (Dataset.fromArrays(), loadMnist(), loadIdx())')
+    }
   }
   return {
     epochs: positiveInteger('epochs', options.epochs, 10),
     batchSize: positiveInteger('batchSize', options.batchSize, 128),
-    optimizer: { ...(options.optimizer ?? { kind: 'sgd' }), lr } as OptimizerOptions,
+    optimizer: checkOptimizer(CONTEXT, { ...(options.optimizer ?? { kind: 'sgd' }), lr } as OptimizerOptions),
     schedule: checkSchedule(CONTEXT, options.schedule ?? { kind: 'constant' }),
     seed,
     device,

@@ -6,6 +6,7 @@ import { basename, dirname, join } from 'node:path'
 import { existsSync } from 'node:fs'
 import { LAST_POINTER, readCheckpoint, type CheckpointContents } from '../checkpoint/checkpoint'
 import type { TrainingState } from '../checkpoint/contents'
+import { describeValue } from '../describe-value'
 import { CheckpointError, invalidArgument } from '../errors'
 import { resolveSpec } from '../model/presets'
 import { resolveOptions, type ResolvedOptions, type TrainOptions } from './options'
@@ -19,10 +20,6 @@ export interface Resumption extends CheckpointContents {
 
 /** Fields whose change would make the resumed run another run. */
 const SAME_RUN: ReadonlyArray<keyof ResolvedOptions> = ['batchSize', 'optimizer', 'schedule', 'seed', 'init', 'shuffle', 'dropLast', 'normalise', 'augment', 'validationSplit']
-
-function describe(value: unknown): string {
-  return JSON.stringify(value) ?? String(value)
-}
 
 function runDirOf(path: string, checkpointDir: string): string | null {
   if (existsSync(join(path, LAST_POINTER))) return path
@@ -51,7 +48,7 @@ function resumedOptions(options: TrainOptions, training: TrainingState, dir: str
   // 'auto' is how the run's normalisation was made: the saved values are what it means now.
   const given = Object.fromEntries(Object.entries(options).filter(([key, value]) => value !== undefined && !(key === 'normalise' && value === 'auto'))) as TrainOptions
   const refuse = (field: string, value: unknown, was: unknown) =>
-    invalidArgument('train()', field, value, `${describe(was)} as in the run being resumed (${dir}); a resumed run continues the same run: start a new one to change it`)
+    invalidArgument('train()', field, value, `${describeValue(was)} as in the run being resumed (${dir}); a resumed run continues the same run: start a new one to change it`)
   if (given.lr !== undefined && given.lr !== saved.optimizer.lr) throw refuse('lr', given.lr, saved.optimizer.lr)
   const merged = resolveOptions({ ...saved, normalise: saved.normalise ?? undefined, augment: saved.augment ?? undefined, validationSplit: saved.validationSplit ?? undefined, lr: saved.optimizer.lr, ...given })
   for (const field of SAME_RUN) {

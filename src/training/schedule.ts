@@ -1,6 +1,7 @@
 // Learning-rate schedules, with PyTorch's formulas (torch.optim.lr_scheduler), applied per
 // epoch or per step. A schedule is a pure function of the position, so resuming is exact.
 import { invalidArgument } from '../errors'
+import { FLOAT32_MAX } from '../model/float32'
 
 export type SchedulePer = 'epoch' | 'step'
 
@@ -16,6 +17,15 @@ export type ScheduleOptions =
   | { kind: 'oneCycle'; maxLr: number; pctStart?: number; divFactor?: number; finalDivFactor?: number }
 
 export const SCHEDULE_KINDS = ['constant', 'step', 'exponential', 'cosine', 'oneCycle'] as const
+
+/** The fields each kind takes: any other is a typo (`minLR`), refused rather than ignored. */
+const SCHEDULE_FIELDS: Record<ScheduleOptions['kind'], readonly string[]> = {
+  constant: [],
+  step: ['stepSize', 'gamma', 'per'],
+  exponential: ['gamma', 'per'],
+  cosine: ['minLr', 'per'],
+  oneCycle: ['maxLr', 'pctStart', 'divFactor', 'finalDivFactor'],
+}
 
 export function schedulePer(schedule: ScheduleOptions): SchedulePer {
   if (schedule.kind === 'oneCycle') return 'step'
@@ -55,8 +65,13 @@ export function checkSchedule(context: string, schedule: ScheduleOptions): Sched
   if (typeof schedule !== 'object' || schedule === null || !SCHEDULE_KINDS.includes(schedule.kind)) {
     throw invalidArgument(context, 'schedule.kind', (schedule as { kind?: unknown } | null)?.kind, `one of ${SCHEDULE_KINDS.map((k) => `'${k}'`).join(', ')}`)
   }
+  const fields = SCHEDULE_FIELDS[schedule.kind]
+  const extra = Object.keys(schedule).find((key) => key !== 'kind' && !fields.includes(key))
+  if (extra !== undefined) {
+    throw invalidArgument(context, `schedule.${extra}`, (schedule as Record<string, unknown>)[extra], `left out: a '${schedule.kind}' schedule ${fields.length ? `takes ${fields.join(', ')}` : 'takes no fields'}`)
+  }
   const positive = (field: string, value: unknown) => {
-    if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) throw invalidArgument(context, `schedule.${field}`, value, 'a finite number > 0')
+    if (typeof value !== 'number' || !(value > 0 && value <= FLOAT32_MAX)) throw invalidArgument(context, `schedule.${field}`, value, 'a number in (0, 3.4e38] (a float32)')
   }
   if ('per' in schedule && schedule.per !== undefined && schedule.per !== 'epoch' && schedule.per !== 'step') {
     throw invalidArgument(context, 'schedule.per', schedule.per, "'epoch' or 'step'")
@@ -70,8 +85,8 @@ export function checkSchedule(context: string, schedule: ScheduleOptions): Sched
       positive('gamma', schedule.gamma)
       break
     case 'cosine':
-      if (schedule.minLr !== undefined && !(Number.isFinite(schedule.minLr) && schedule.minLr >= 0)) {
-        throw invalidArgument(context, 'schedule.minLr', schedule.minLr, 'a finite number >= 0')
+      if (schedule.minLr !== undefined && !(typeof schedule.minLr === 'number' && schedule.minLr >= 0 && schedule.minLr <= FLOAT32_MAX)) {
+        throw invalidArgument(context, 'schedule.minLr', schedule.minLr, 'a number in [0, 3.4e38] (a float32)')
       }
       break
     case 'oneCycle': {
@@ -88,12 +103,18 @@ export function checkSchedule(context: string, schedule: ScheduleOptions): Sched
 
 /** "cosine", "step:stepSize=3,gamma=0.1", "oneCycle:maxLr=0.1": the CLI's --schedule syntax. */
 export function parseSchedule(text: string): ScheduleOptions {
-  const [kind, rest] = text.split(':', 2)
+  const colon = text.indexOf(':')
+  const kind = colon < 0 ? text : text.slice(0, colon)
+  const rest = colon < 0 ? '' : text.slice(colon + 1)
   const fields: Record<string, string | number> = { kind: kind === 'one-cycle' ? 'oneCycle' : kind }
-  for (const pair of (rest ?? '').split(',').filter(Boolean)) {
-    const [key, value] = pair.split('=', 2)
-    if (value === undefined) throw invalidArgument('--schedule', key, pair, 'key=value')
+  for (const pair of rest === '' ? [] : rest.split(',')) {
+    const equals = pair.indexOf('=')
+    const key = pair.slice(0, equals)
+    const value = pair.slice(equals + 1)
+    if (equals <= 0 || value === '' || /[:=]/.test(value)) throw invalidArgument('--schedule', 'each setting', pair, "key=value, settings separated by ',' (step:stepSize=3,gamma=0.5)")
+    if (Object.hasOwn(fields, key)) throw invalidArgument('--schedule', key, pair, 'given once')
     fields[key] = key === 'per' ? value : Number(value)
   }
+  if (colon >= 0 && rest === '') throw invalidArgument('--schedule', 'settings', text, "settings after ':' (step:stepSize=3)")
   return checkSchedule('--schedule', fields as unknown as ScheduleOptions)
 }

@@ -9,6 +9,10 @@ import { validationSplit } from '../data/validation-split'
 import { torchLoaderOrders } from './torch-order'
 import { ConvtorchError, invalidArgument } from '../errors'
 import { Model } from '../model/model'
+import { checkTrainingMemory } from '../model/memory'
+import { resolveSpec } from '../model/presets'
+import { inferShapes } from '../model/shapes'
+import { prepareRunDirectory } from '../checkpoint/run-directory'
 import { History, type Callback, type FitContext } from './callbacks'
 import { CheckpointCallback, checkpoint } from './checkpoint-callback'
 import { batchCount } from './epoch'
@@ -111,11 +115,19 @@ export async function train(options: TrainOptions = {}): Promise<TrainResult> {
   const resumption = options.resume === undefined ? null : await openResumption(options)
   const resolved = resumption?.options ?? resolveOptions(options)
   const callbacks = userCallbacks(options.callbacks)
+  // Everything that can be checked without the data is checked before it is read.
+  const spec = resolveSpec(resumption?.model.spec ?? options.model)
+  const layers = inferShapes(spec)
+  const out = options.out ?? resumption?.runDir ?? undefined
+  if (out !== undefined) await prepareRunDirectory(out)
   const data = await loadData(options, resolved, resumption)
   if (resumption && data.train.count !== resumption.training.data.trainCount) {
     throw invalidArgument('train()', 'data.train', `${data.train.count} examples`, `the ${resumption.training.data.trainCount} examples of the run being resumed`)
   }
-  const spec = resumption?.model.spec ?? options.model
+  if (batchCount(data.train.count, resolved.batchSize, resolved.dropLast) === 0) {
+    throw invalidArgument('train()', 'batchSize', resolved.batchSize, `at most the ${data.train.count} training examples when dropLast is true (every batch would be dropped and nothing trained)`)
+  }
+  if (!resolved.device.startsWith('cuda')) checkTrainingMemory(spec, layers, Math.min(resolved.batchSize, data.train.count))
   // Computed before the model: the torch order replays the seeding that model creation does.
   const torchOrders = resolved.shuffle === 'torch' ? torchLoaderOrders({ model: spec, init: resolved.init, seed: resolved.seed, epochs: resolved.epochs, count: data.train.count }) : null
   const model = resumption
@@ -131,8 +143,6 @@ export async function train(options: TrainOptions = {}): Promise<TrainResult> {
   const testData = data.test.toDevice(model.device, normalise ?? undefined)
   const validationData = data.validation?.toDevice(model.device, normalise ?? undefined) ?? null
   try {
-    const out = options.out ?? resumption?.runDir ?? undefined
-    if (out !== undefined && (typeof out !== 'string' || out === '')) throw invalidArgument('train()', 'out', out, 'a directory path')
     const builtIn: Callback[] = out === undefined ? [] : [...(callbacks.some((c) => c instanceof CheckpointCallback) ? [] : [checkpoint({ dir: out })]), runRecord(out), historyCsv(out), batchesCsv(out), ...(options.report === false ? [] : [reportCallback({ dir: out, testSet: data.test })])]
     const history = new History()
     // The guard runs right after History: it must stop the loop before a checkpoint is written.

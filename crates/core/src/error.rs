@@ -36,11 +36,36 @@ impl CoreError {
 pub type Result<T> = std::result::Result<T, CoreError>;
 
 /// Shorthand for the most common error: a named argument with a value outside what is accepted.
+/// The value is shortened to what a message can show (a whole spec or array would not be read).
 pub fn invalid(context: &str, field: &str, value: impl Display, expected: &str) -> CoreError {
     CoreError::InvalidArgument {
         context: context.to_owned(),
         field: field.to_owned(),
-        value: value.to_string(),
+        value: shortened(&value.to_string()),
         expected: expected.to_owned(),
+    }
+}
+
+const SHOWN_CHARS: usize = 80;
+
+fn shortened(text: &str) -> String {
+    let count = text.chars().count();
+    if count <= SHOWN_CHARS {
+        return text.to_owned();
+    }
+    let head: String = text.chars().take(SHOWN_CHARS - 20).collect();
+    format!("{head}… ({count} characters)")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_long_value_is_shortened_in_the_message() {
+        let message = invalid("model", "optimizer", "x".repeat(1_000_000), "a spec").to_string();
+        assert!(message.len() < 200, "{} characters", message.len());
+        assert!(message.ends_with("… (1000000 characters)"));
+        assert_eq!(invalid("a", "b", "short", "c").to_string(), "a: b must be c, got short");
     }
 }

@@ -97,6 +97,17 @@ pub fn parallel(threads: usize, body: &(dyn Fn(usize, usize) + Sync)) -> bool {
     !region.panicked.load(Ordering::Relaxed)
 }
 
+/// Limits libtorch's parallel regions started from the calling thread to that thread alone, so
+/// it never starts an OpenMP team of its own (libgomp slows every team down once their threads
+/// outnumber the CPUs). libtorch sets a thread's OpenMP thread count lazily, on its first
+/// parallel call there, so that is triggered first and then overridden.
+pub fn limit_calling_thread_to_one() {
+    let _ = tch::get_num_threads();
+    if let Some(rt) = runtime() {
+        unsafe { (rt.set_num_threads)(1) };
+    }
+}
+
 /// Splits `0..len` into `count` near-equal contiguous ranges and returns the `index`-th.
 pub fn share(len: usize, index: usize, count: usize) -> std::ops::Range<usize> {
     let base = len / count;
@@ -129,6 +140,18 @@ mod tests {
     fn a_panicking_member_is_reported_not_propagated() {
         let _ = tch::get_num_threads();
         assert!(!parallel(2, &|index, _| assert!(index > 0, "member 0 fails on purpose")));
+    }
+
+    #[test]
+    fn a_limited_thread_runs_libtorch_on_itself_alone() {
+        let threads = std::thread::spawn(|| {
+            limit_calling_thread_to_one();
+            let sum = tch::Tensor::ones([1 << 20], (tch::Kind::Float, tch::Device::Cpu)).sum(tch::Kind::Float).double_value(&[]);
+            (tch::get_num_threads(), available_threads(), sum)
+        })
+        .join()
+        .unwrap();
+        assert_eq!(threads, (1, 1, f64::from(1 << 20)));
     }
 
     #[test]

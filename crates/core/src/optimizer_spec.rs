@@ -71,10 +71,10 @@ impl OptimizerSpec {
     pub fn validate(&self) -> Result<()> {
         check_lr(self.lr())?;
         let non_negative = |field: &str, value: f64| {
-            if value.is_finite() && value >= 0.0 {
+            if value.is_finite() && value >= 0.0 && value <= f64::from(f32::MAX) {
                 Ok(())
             } else {
-                Err(invalid("optimizer", field, value, "a finite number >= 0"))
+                Err(invalid("optimizer", field, value, "a number in [0, 3.4e38] (a float32)"))
             }
         };
         let unit = |field: &str, value: f64| {
@@ -105,10 +105,11 @@ impl OptimizerSpec {
     }
 }
 
+/// The optimizer computes in float32: an lr past its range would become infinity there.
 pub fn check_lr(lr: f64) -> Result<()> {
-    if lr.is_finite() && lr > 0.0 {
+    if lr.is_finite() && lr > 0.0 && lr <= f64::from(f32::MAX) {
         Ok(())
     } else {
-        Err(invalid("optimizer", "lr", lr, "a finite number > 0"))
+        Err(invalid("optimizer", "lr", lr, "a number in (0, 3.4e38] (a float32)"))
     }
 }

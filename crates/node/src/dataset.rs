@@ -1,4 +1,4 @@
-use crate::error::guarded;
+use crate::error::guarded_quick;
 use crate::slot::Slot;
 use convtorch_core::dataset::{DeviceDataset, Layout, Normalisation};
 use convtorch_core::device::{device_name, parse_device};
@@ -57,13 +57,13 @@ impl NativeDataset {
     /// Pixels as bytes (IDX), scaled to [0, 1] like ToTensor.
     #[napi(factory)]
     pub fn from_bytes(pixels: Uint8Array, labels: Int32Array, layout: DatasetLayout) -> napi::Result<NativeDataset> {
-        guarded(|| Ok(NativeDataset::wrap(DeviceDataset::from_bytes(&pixels, &labels, &self::layout(&layout)?)?)))
+        guarded_quick(|| Ok(NativeDataset::wrap(DeviceDataset::from_bytes(&pixels, &labels, &self::layout(&layout)?)?)))
     }
 
     /// Pixels as floats, used as given.
     #[napi(factory)]
     pub fn from_floats(pixels: Float32Array, labels: Int32Array, layout: DatasetLayout) -> napi::Result<NativeDataset> {
-        guarded(|| Ok(NativeDataset::wrap(DeviceDataset::from_floats(&pixels, &labels, &self::layout(&layout)?)?)))
+        guarded_quick(|| Ok(NativeDataset::wrap(DeviceDataset::from_floats(&pixels, &labels, &self::layout(&layout)?)?)))
     }
 
     #[napi(getter)]
@@ -79,6 +79,6 @@ impl NativeDataset {
     /// Frees the tensors now instead of at garbage collection.
     #[napi]
     pub fn dispose(&self) -> napi::Result<()> {
-        guarded(|| self.inner.dispose())
+        guarded_quick(|| self.inner.dispose())
     }
 }

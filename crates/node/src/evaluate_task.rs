@@ -1,8 +1,6 @@
-use crate::error::guarded;
-use crate::slot::Slot;
+use crate::slot::{Reservation, Slot};
 use convtorch_core::{DeviceDataset, Model};
 use napi::bindgen_prelude::Int32Array;
-use napi::{Env, Task};
 use napi_derive::napi;
 
 #[napi(object)]
@@ -24,6 +22,7 @@ impl From<convtorch_core::evaluate::Evaluation> for Evaluation {
     }
 }
 
+/// An evaluation of a dataset without autograd, the job of `evaluate`.
 pub struct EvaluateTask {
     model: Slot<Model>,
     dataset: Slot<DeviceDataset>,
@@ -35,20 +34,7 @@ impl EvaluateTask {
         EvaluateTask { model, dataset, batch_size }
     }
 
-    pub fn run(&self) -> convtorch_core::Result<convtorch_core::evaluate::Evaluation> {
+    pub fn run(&self, _reservation: Option<Reservation>) -> convtorch_core::Result<convtorch_core::evaluate::Evaluation> {
         self.model.with(|model| self.dataset.with_waiting(|dataset| model.evaluate(dataset, self.batch_size)))
-    }
-}
-
-impl Task for EvaluateTask {
-    type Output = convtorch_core::evaluate::Evaluation;
-    type JsValue = Evaluation;
-
-    fn compute(&mut self) -> napi::Result<Self::Output> {
-        guarded(|| self.run())
-    }
-
-    fn resolve(&mut self, _env: Env, output: Self::Output) -> napi::Result<Evaluation> {
-        Ok(Evaluation::from(output))
     }
 }

@@ -1,5 +1,5 @@
 use crate::dataset::NativeDataset;
-use crate::error::guarded;
+use crate::error::{guarded, guarded_quick, spawn};
 use crate::evaluate_task::{EvaluateTask, Evaluation};
 use crate::slot::Slot;
 use crate::train_task::TrainBatchesTask;
@@ -9,7 +9,8 @@ use convtorch_core::init::Init;
 use convtorch_core::model::{HostTensor, Model, ModelOptions};
 use convtorch_core::optimizer::OptimizerSpec;
 use convtorch_core::ModelSpec;
-use napi::bindgen_prelude::{AsyncTask, Float32Array, Int32Array, Uint32Array, Uint8Array};
+use napi::bindgen_prelude::{Float32Array, Int32Array, Object, Uint32Array, Uint8Array};
+use napi::Env;
 use napi_derive::napi;
 use std::path::Path;
 
@@ -64,6 +65,19 @@ pub struct NativeModel {
 }
 
 impl NativeModel {
+    /// A quick call on this model: refused at once while an asynchronous call holds it, and not
+    /// queued behind another model's training chunk.
+    fn quick<R: Send>(&self, body: impl FnOnce(&mut Model) -> convtorch_core::Result<R> + Send) -> napi::Result<R> {
+        self.inner.check_free().map_err(crate::error::js_error)?;
+        guarded_quick(|| self.inner.with(body))
+    }
+
+    /// A call that draws from the shared generators: it runs after any queued chunk.
+    fn drawing<R: Send>(&self, body: impl FnOnce(&mut Model) -> convtorch_core::Result<R> + Send) -> napi::Result<R> {
+        self.inner.check_free().map_err(crate::error::js_error)?;
+        guarded(|| self.inner.with(body))
+    }
+
     /// The one task behind `trainBatches` and `trainBatchesSync`.
     fn train_task(
         &self,
@@ -107,68 +121,70 @@ impl NativeModel {
 
     #[napi]
     pub fn spec_json(&self) -> napi::Result<String> {
-        guarded(|| self.inner.with(|m| Ok(m.spec().to_json())))
+        self.quick(|m| Ok(m.spec().to_json()))
     }
 
     #[napi]
     pub fn parameter_names(&self) -> napi::Result<Vec<String>> {
-        guarded(|| self.inner.with(|m| Ok(m.parameter_names())))
+        self.quick(|m| Ok(m.parameter_names()))
     }
 
     #[napi]
     pub fn parameter(&self, name: String) -> napi::Result<TensorData> {
-        guarded(|| self.inner.with(|m| m.parameter(&name).map(tensor_data)))
+        self.quick(|m| m.parameter(&name).map(tensor_data))
     }
 
     #[napi]
     pub fn gradient(&self, name: String) -> napi::Result<Option<TensorData>> {
-        guarded(|| self.inner.with(|m| Ok(m.gradient(&name)?.map(tensor_data))))
+        self.quick(|m| Ok(m.gradient(&name)?.map(tensor_data)))
     }
 
     #[napi]
     pub fn set_parameter(&self, name: String, values: Float32Array) -> napi::Result<()> {
-        guarded(|| self.inner.with(|m| m.set_parameter(&name, &values)))
+        self.quick(|m| m.set_parameter(&name, &values))
     }
 
     #[napi]
     pub fn set_optimizer(&self, optimizer_json: String) -> napi::Result<()> {
-        guarded(|| self.inner.with(|m| m.set_optimizer(parse_optimizer(&optimizer_json)?)))
+        self.quick(|m| m.set_optimizer(parse_optimizer(&optimizer_json)?))
     }
 
     /// JSON of { crop, flip, rotate, scale, translate } applied to every training batch; none: off.
     #[napi]
     pub fn set_augmentation(&self, augmentation_json: Option<String>) -> napi::Result<()> {
-        guarded(|| {
-            let augmentation = augmentation_json.as_deref().map(Augmentation::from_json).transpose()?;
-            self.inner.with(|m| {
-                m.set_augmentation(augmentation);
-                Ok(())
-            })
+        let augmentation = augmentation_json.as_deref().map(Augmentation::from_json).transpose().map_err(crate::error::js_error)?;
+        self.quick(|m| {
+            m.set_augmentation(augmentation);
+            Ok(())
         })
     }
 
     #[napi]
     pub fn set_learning_rate(&self, lr: f64) -> napi::Result<()> {
-        guarded(|| self.inner.with(|m| m.set_learning_rate(lr)))
+        self.quick(|m| m.set_learning_rate(lr))
     }
 
     /// One training step on a batch of host pixels [count, c, h, w]; returns the loss.
     #[napi]
     pub fn train_step(&self, pixels: Float32Array, labels: Int32Array, count: i64) -> napi::Result<f64> {
-        guarded(|| self.inner.with(|m| Ok(f64::from(m.train_step(&pixels, &labels, count)?))))
+        self.drawing(|m| Ok(f64::from(m.train_step(&pixels, &labels, count)?)))
     }
 
-    /// Trains on `order` (dataset indices) in batches, off the main thread; resolves with
-    /// every batch's loss. `learningRates`: one per batch, for per-step schedules.
+    /// Trains on `order` (dataset indices) in batches on the compute thread; resolves with
+    /// every batch's loss. `learningRates`: one per batch, for per-step schedules. The model is
+    /// reserved until the chunk ends: its quick calls are refused as busy meanwhile.
     #[napi(ts_return_type = "Promise<Float32Array>")]
-    pub fn train_batches(
+    pub fn train_batches<'env>(
         &self,
+        env: &'env Env,
         dataset: &NativeDataset,
         order: Uint32Array,
         batch_size: i64,
         learning_rates: Option<Vec<f64>>,
-    ) -> AsyncTask<TrainBatchesTask> {
-        AsyncTask::new(self.train_task(dataset, &order, batch_size, learning_rates))
+    ) -> napi::Result<Object<'env>> {
+        let reservation = self.inner.reserve().map_err(crate::error::js_error)?;
+        let task = self.train_task(dataset, &order, batch_size, learning_rates);
+        spawn(env, move || task.run(Some(reservation)), Float32Array::new)
     }
 
     /// The same work as `trainBatches`, on the calling thread.
@@ -181,35 +197,39 @@ impl NativeModel {
         learning_rates: Option<Vec<f64>>,
     ) -> napi::Result<Float32Array> {
         let task = self.train_task(dataset, &order, batch_size, learning_rates);
-        guarded(|| task.run()).map(Float32Array::new)
+        self.inner.check_free().map_err(crate::error::js_error)?;
+        guarded(|| task.run(None)).map(Float32Array::new)
     }
 
     #[napi(ts_return_type = "Promise<Evaluation>")]
-    pub fn evaluate(&self, dataset: &NativeDataset, batch_size: i64) -> AsyncTask<EvaluateTask> {
-        AsyncTask::new(EvaluateTask::new(self.inner.clone(), dataset.inner.clone(), batch_size))
+    pub fn evaluate<'env>(&self, env: &'env Env, dataset: &NativeDataset, batch_size: i64) -> napi::Result<Object<'env>> {
+        let reservation = self.inner.reserve().map_err(crate::error::js_error)?;
+        let task = EvaluateTask::new(self.inner.clone(), dataset.inner.clone(), batch_size);
+        spawn(env, move || task.run(Some(reservation)), Evaluation::from)
     }
 
     #[napi]
     pub fn evaluate_sync(&self, dataset: &NativeDataset, batch_size: i64) -> napi::Result<Evaluation> {
-        guarded(|| EvaluateTask::new(self.inner.clone(), dataset.inner.clone(), batch_size).run()).map(Evaluation::from)
+        self.inner.check_free().map_err(crate::error::js_error)?;
+        guarded(|| EvaluateTask::new(self.inner.clone(), dataset.inner.clone(), batch_size).run(None)).map(Evaluation::from)
     }
 
     /// Raw class scores, `count` rows of `classes` values.
     #[napi]
     pub fn logits(&self, pixels: Float32Array, count: i64) -> napi::Result<Float32Array> {
-        guarded(|| self.inner.with(|m| m.logits(&pixels, count))).map(Float32Array::new)
+        self.quick(|m| m.logits(&pixels, count)).map(Float32Array::new)
     }
 
     /// Class probabilities, `count` rows of `classes` values.
     #[napi]
     pub fn predict(&self, pixels: Float32Array, count: i64) -> napi::Result<Float32Array> {
-        guarded(|| self.inner.with(|m| m.predict(&pixels, count))).map(Float32Array::new)
+        self.quick(|m| m.predict(&pixels, count)).map(Float32Array::new)
     }
 
     /// The output of every convolution and pooling layer for `count` host images.
     #[napi]
     pub fn feature_maps(&self, pixels: Float32Array, count: i64) -> napi::Result<Vec<FeatureMapsData>> {
-        let maps = guarded(|| self.inner.with(|m| m.feature_maps(&pixels, count)))?;
+        let maps = self.quick(|m| m.feature_maps(&pixels, count))?;
         Ok(maps
             .into_iter()
             .map(|f| FeatureMapsData {
@@ -224,48 +244,46 @@ impl NativeModel {
     /// Grad-CAM on the last convolution for each image and its class: [count, height, width].
     #[napi]
     pub fn grad_cam(&self, pixels: Float32Array, count: i64, classes: Vec<i64>) -> napi::Result<TensorData> {
-        guarded(|| self.inner.with(|m| m.grad_cam(&pixels, count, &classes))).map(tensor_data)
+        self.quick(|m| m.grad_cam(&pixels, count, &classes)).map(tensor_data)
     }
 
     #[napi]
     pub fn save_weights(&self, path: String) -> napi::Result<()> {
-        guarded(|| self.inner.with(|m| m.save_weights(Path::new(&path))))
+        self.quick(|m| m.save_weights(Path::new(&path)))
     }
 
     #[napi]
     pub fn load_weights(&self, path: String) -> napi::Result<()> {
-        guarded(|| self.inner.with(|m| m.load_weights(Path::new(&path))))
+        self.quick(|m| m.load_weights(Path::new(&path)))
     }
 
     /// The optimizer's state (momentum buffers, moments, steps) as safetensors.
     #[napi]
     pub fn save_optimizer_state(&self, path: String) -> napi::Result<()> {
-        guarded(|| self.inner.with(|m| m.save_optimizer_state(Path::new(&path))))
+        self.quick(|m| m.save_optimizer_state(Path::new(&path)))
     }
 
     /// Weights and optionally optimizer state, all checked before anything changes.
     #[napi]
     pub fn load_checkpoint(&self, weights_path: String, optimizer_path: Option<String>) -> napi::Result<()> {
-        guarded(|| {
-            self.inner.with(|m| m.load_checkpoint(Path::new(&weights_path), optimizer_path.as_deref().map(Path::new)))
-        })
+        self.quick(|m| m.load_checkpoint(Path::new(&weights_path), optimizer_path.as_deref().map(Path::new)))
     }
 
     /// The generator states this model's dropout draws from (saved by checkpoints).
     #[napi]
     pub fn rng_state(&self) -> napi::Result<RngState> {
-        let (cpu, device) = guarded(|| self.inner.with(|m| m.generators().to_bytes()))?;
+        let (cpu, device) = self.quick(|m| m.generators().to_bytes())?;
         Ok(RngState { cpu: Uint8Array::new(cpu), device: device.map(Uint8Array::new) })
     }
 
     #[napi]
     pub fn set_rng_state(&self, cpu: Uint8Array, device: Option<Uint8Array>) -> napi::Result<()> {
-        guarded(|| self.inner.with(|m| m.generators_mut().set_bytes(&cpu, device.as_deref())))
+        self.quick(|m| m.generators_mut().set_bytes(&cpu, device.as_deref()))
     }
 
     /// Frees the parameters and optimizer state now instead of at garbage collection.
     #[napi]
     pub fn dispose(&self) -> napi::Result<()> {
-        guarded(|| self.inner.dispose())
+        guarded_quick(|| self.inner.dispose())
     }
 }

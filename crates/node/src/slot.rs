@@ -1,21 +1,54 @@
-//! A native object shared between JS handles and AsyncTasks, which JS may dispose early.
+//! A native object shared between JS handles and asynchronous jobs, which JS may dispose early.
+//!
+//! An asynchronous call reserves its objects when it is made (on the JS thread) until its job
+//! has finished: a synchronous call on a reserved object is refused at once with Busy, instead
+//! of waiting behind the job on the compute thread.
 use convtorch_core::{CoreError, Result};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, TryLockError};
 
 pub struct Slot<T> {
     inner: Arc<Mutex<Option<T>>>,
+    reserved: Arc<AtomicBool>,
     what: &'static str,
 }
 
 impl<T> Clone for Slot<T> {
     fn clone(&self) -> Self {
-        Slot { inner: self.inner.clone(), what: self.what }
+        Slot { inner: self.inner.clone(), reserved: self.reserved.clone(), what: self.what }
+    }
+}
+
+/// Held by an asynchronous job; dropping it (when the job ends) frees the slot.
+pub struct Reservation {
+    reserved: Arc<AtomicBool>,
+}
+
+impl Drop for Reservation {
+    fn drop(&mut self) {
+        self.reserved.store(false, Ordering::SeqCst);
     }
 }
 
 impl<T> Slot<T> {
     pub fn new(what: &'static str, value: T) -> Self {
-        Slot { inner: Arc::new(Mutex::new(Some(value))), what }
+        Slot { inner: Arc::new(Mutex::new(Some(value))), reserved: Arc::new(AtomicBool::new(false)), what }
+    }
+
+    /// Reserves the slot for an asynchronous job; refused while another job holds it.
+    pub fn reserve(&self) -> Result<Reservation> {
+        if self.reserved.swap(true, Ordering::SeqCst) {
+            return Err(CoreError::Busy);
+        }
+        Ok(Reservation { reserved: self.reserved.clone() })
+    }
+
+    /// Busy while an asynchronous job holds the slot (checked before a synchronous call is sent).
+    pub fn check_free(&self) -> Result<()> {
+        if self.reserved.load(Ordering::SeqCst) {
+            return Err(CoreError::Busy);
+        }
+        Ok(())
     }
 
     fn present<'a>(&self, guard: &'a mut MutexGuard<'_, Option<T>>) -> Result<&'a mut T> {
@@ -41,6 +74,7 @@ impl<T> Slot<T> {
 
     /// Drops the value now (its device memory with it); later calls fail as disposed.
     pub fn dispose(&self) -> Result<()> {
+        self.check_free()?;
         let mut guard = match self.inner.try_lock() {
             Ok(guard) => guard,
             Err(TryLockError::WouldBlock) => return Err(CoreError::Busy),
