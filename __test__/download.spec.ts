@@ -84,3 +84,36 @@ test('resolveData() loads MNIST-named IDX files from a mirror, gzipped, verified
   // Real MNIST checksums refuse these files.
   await t.throwsAsync(resolveData(`${server.url}/mnist`, { cacheDir: await tempDir() }), { instanceOf: DatasetError, message: /sha256 mismatch/ })
 })
+
+test('a mirror that never answers fails after timeoutMs instead of waiting minutes', async (t) => {
+  const { createServer } = await import('node:http')
+  const server = createServer(() => undefined)
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  t.teardown(() => {
+    server.closeAllConnections()
+    server.close()
+  })
+  const { port } = server.address() as import('node:net').AddressInfo
+  const dest = join(await tempDir(), 'file')
+  await t.throwsAsync(download({ url: `http://127.0.0.1:${port}/file`, dest, sha256: sha256(content), timeoutMs: 300 }), {
+    instanceOf: DatasetError,
+    message: /^GET http:\/\/127\.0\.0\.1:\d+\/file: the server sent nothing for 0\.3 s; gave up \(timeoutMs\)$/,
+  })
+})
+
+test('a body that stalls half-way fails after timeoutMs and keeps its partial bytes for a resume', async (t) => {
+  const { createServer } = await import('node:http')
+  const server = createServer((_request, response) => {
+    response.writeHead(200, { 'Content-Length': content.length })
+    response.write(content.subarray(0, 1000))
+  })
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  t.teardown(() => {
+    server.closeAllConnections()
+    server.close()
+  })
+  const { port } = server.address() as import('node:net').AddressInfo
+  const dest = join(await tempDir(), 'file')
+  await t.throwsAsync(download({ url: `http://127.0.0.1:${port}/file`, dest, sha256: sha256(content), timeoutMs: 300 }), { instanceOf: DatasetError, message: /the server sent nothing for 0\.3 s/ })
+  t.is((await readFile(`${dest}.partial`)).length, 1000)
+})

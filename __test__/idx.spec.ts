@@ -65,3 +65,14 @@ test('the bundled MNIST has 60,000 + 10,000 28x28 images and balanced labels', a
   for (const label of testSet.labels) counts[label]++
   t.deepEqual(counts, [980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009])
 })
+
+test('a gzip file that expands past what its IDX header declares is refused without inflating it', (t) => {
+  // 100 KB of compressed zeros that would become 100 MB; the header says 10 bytes of data.
+  const header = encodeIdx([10], new Uint8Array(0))
+  const bomb = gzipSync(Buffer.concat([header, Buffer.alloc(100 << 20)]), { level: 9 })
+  t.true(bomb.length < 200_000, `${bomb.length} compressed bytes`)
+  const error = t.throws(() => parseIdx(bomb, 'bomb.gz'), { instanceOf: DatasetError })
+  t.is(error!.message, 'bomb.gz: decompresses to more bytes than its IDX header declares; refused (a damaged file or a gzip bomb)')
+  const honest = gzipSync(encodeIdx([10], new Uint8Array(10).fill(7)))
+  t.deepEqual(Array.from(parseIdx(honest).data), Array(10).fill(7))
+})

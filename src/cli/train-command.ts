@@ -1,4 +1,6 @@
+import { constants as osConstants } from 'node:os'
 import { parseArgs } from 'node:util'
+import type { Callback } from '../training/callbacks'
 import { train, TrainingAbortedError } from '../training/train'
 import { choiceFlag, integerFlag, numberFlag, UsageError } from './args'
 import { modelArgument } from './model-arg'
@@ -10,6 +12,9 @@ import { parseSchedule } from '../training/schedule'
 import { parseAugment } from '../training/augment'
 import type { TrainOptions } from '../training/options'
 import type { OptimizerOptions } from '../model/optimizer'
+
+/** A closed terminal (SIGHUP), kill (SIGTERM) and Ctrl-C all stop a run the same way: checkpointed. */
+const STOP_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const
 
 type OptimizerFlags = { optimizer?: string; momentum?: string; nesterov?: boolean; 'weight-decay'?: string; lr?: string }
 
@@ -163,15 +168,24 @@ export async function trainCommand(argv: string[]): Promise<number> {
   const callbacks = [reporter, ...(patience === undefined ? [] : [earlyStopping({ patience, monitor, restoreBest: true })]), ...(values.tensorboard === undefined ? [] : [tensorboard({ dir: values.tensorboard })])]
   const controller = new AbortController()
   let interrupts = 0
-  const onSignal = () => {
+  let exitCode = 130
+  // Before training starts (reading, decoding, downloading data) there is nothing to save, and
+  // a read blocked on a FIFO or a stalled disk would never reach the abort check.
+  let training = false
+  const trainingStarted: Callback = { onTrainBegin: () => void (training = true) }
+  const onSignal = (signal: NodeJS.Signals) => {
     interrupts++
+    exitCode = 128 + (osConstants.signals[signal] ?? 2)
     halt() // the bar goes before the message, so the terminal is left with clean lines
-    if (interrupts > 1) process.exit(130)
-    process.stderr.write('\nconvtorch: stopping after the current batches and saving a checkpoint (Ctrl-C again to quit at once)\n')
+    if (!training) {
+      process.stderr.write(`\nconvtorch: ${signal} before training started; nothing to save, exiting\n`)
+      process.exit(exitCode)
+    }
+    if (interrupts > 1) process.exit(exitCode)
+    process.stderr.write(`\nconvtorch: ${signal}: stopping after the current batches and saving a checkpoint (${signal === 'SIGINT' ? 'Ctrl-C' : 'the signal'} again to quit at once)\n`)
     controller.abort()
   }
-  process.on('SIGINT', onSignal)
-  process.on('SIGTERM', onSignal)
+  for (const signal of STOP_SIGNALS) process.on(signal, onSignal)
   try {
     await train({
       epochs: integerFlag('train', 'epochs', values.epochs, 1),
@@ -193,19 +207,18 @@ export async function trainCommand(argv: string[]): Promise<number> {
       cacheDir: values['cache-dir'],
       report: values['no-report'] ? false : undefined,
       signal: controller.signal,
-      callbacks,
+      callbacks: [trainingStarted, ...callbacks],
     })
     return 0
   } catch (error) {
     if (error instanceof TrainingAbortedError) {
       process.stderr.write(`convtorch: ${error.message}\n`)
       if (values.json) write(JSON.stringify({ event: 'aborted', message: error.message, checkpoint: error.checkpoint, history: error.history }))
-      return 130
+      return exitCode
     }
     throw error
   } finally {
     halt()
-    process.off('SIGINT', onSignal)
-    process.off('SIGTERM', onSignal)
+    for (const signal of STOP_SIGNALS) process.off(signal, onSignal)
   }
 }

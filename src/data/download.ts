@@ -7,9 +7,8 @@ import { mkdir, readFile, rename, stat, unlink } from 'node:fs/promises'
 import { dirname } from 'node:path'
 import { Readable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
-import { gunzipSync } from 'node:zlib'
 import { DatasetError } from '../errors'
-import { isGzip } from './idx'
+import { gunzipIdx, isGzip } from './idx'
 
 export interface DownloadOptions {
   url: string
@@ -17,7 +16,12 @@ export interface DownloadOptions {
   /** sha256 (hex) of the file's content; for gzip files, of the decompressed content. */
   sha256: string
   signal?: AbortSignal
+  /** Milliseconds to wait for the server's answer, and then between two pieces of the body
+   *  (default 30 s): a mirror that stops answering fails instead of hanging for minutes. */
+  timeoutMs?: number
 }
+
+const DEFAULT_TIMEOUT_MS = 30_000
 
 export interface DownloadResult {
   path: string
@@ -39,7 +43,29 @@ async function sizeOf(path: string): Promise<number | undefined> {
 /** sha256 of a file's content, decompressing gzip first, so raw and .gz mirrors verify alike. */
 export async function contentSha256(path: string): Promise<string> {
   const bytes: Uint8Array = await readFile(path)
-  return createHash('sha256').update(isGzip(bytes) ? gunzipSync(bytes) : bytes).digest('hex')
+  return createHash('sha256').update(isGzip(bytes) ? gunzipIdx(bytes, path) : bytes).digest('hex')
+}
+
+/** Aborts when restart() has not been called for `ms`: the connection went silent. */
+class IdleTimeout {
+  private readonly controller = new AbortController()
+  private timer: NodeJS.Timeout | null = null
+  fired = false
+  constructor(private readonly ms: number) {}
+  get signal(): AbortSignal {
+    return this.controller.signal
+  }
+  restart(): void {
+    this.stop()
+    this.timer = setTimeout(() => {
+      this.fired = true
+      this.controller.abort(new Error(`no data for ${this.ms} ms`))
+    }, this.ms)
+  }
+  stop(): void {
+    if (this.timer) clearTimeout(this.timer)
+    this.timer = null
+  }
 }
 
 async function removeQuietly(path: string): Promise<void> {
@@ -55,13 +81,23 @@ export async function download(options: DownloadOptions): Promise<DownloadResult
   await mkdir(dirname(dest), { recursive: true })
   const partial = `${dest}.partial`
   const offset = (await sizeOf(partial)) ?? 0
+  const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS
+  if (!(Number.isFinite(timeoutMs) && timeoutMs > 0)) throw new DatasetError(`download(): timeoutMs must be a number of milliseconds > 0, got ${timeoutMs}`)
+  const idle = new IdleTimeout(timeoutMs)
+  const combined = signal ? AbortSignal.any([signal, idle.signal]) : idle.signal
+  const silent = (error: unknown) => new DatasetError(`GET ${url}: the server sent nothing for ${timeoutMs / 1000} s; gave up (timeoutMs)`, { cause: error })
   let response: Response
   try {
-    response = await fetch(url, { headers: offset > 0 ? { Range: `bytes=${offset}-` } : {}, signal })
+    idle.restart()
+    response = await fetch(url, { headers: offset > 0 ? { Range: `bytes=${offset}-` } : {}, signal: combined })
   } catch (error) {
+    idle.stop()
+    if (idle.fired && !signal?.aborted) throw silent(error)
     throw new DatasetError(`GET ${url} failed: ${(error as Error).message}`, { cause: error })
   }
+  idle.restart()
   let outcome: DownloadResult['outcome'] = 'downloaded'
+  if (response.status !== 200 && response.status !== 206) idle.stop()
   if (response.status === 416 && offset > 0) {
     // The partial file already holds every byte: verify it below.
     await response.body?.cancel()
@@ -77,10 +113,15 @@ export async function download(options: DownloadOptions): Promise<DownloadResult
     outcome = append ? 'resumed' : 'downloaded'
     if (!response.body) throw new DatasetError(`GET ${url}: the response has no body`)
     try {
-      await pipeline(Readable.fromWeb(response.body as import('node:stream/web').ReadableStream), createWriteStream(partial, { flags: append ? 'a' : 'w' }))
+      const body = Readable.fromWeb(response.body as import('node:stream/web').ReadableStream)
+      body.on('data', () => idle.restart())
+      await pipeline(body, createWriteStream(partial, { flags: append ? 'a' : 'w' }))
     } catch (error) {
       // Keep the partial file: the next attempt resumes from where this one stopped.
+      if (idle.fired && !signal?.aborted) throw silent(error)
       throw new DatasetError(`GET ${url} was interrupted after ${(await sizeOf(partial)) ?? 0} bytes: ${(error as Error).message}`, { cause: error })
+    } finally {
+      idle.stop()
     }
   }
   let actual: string

@@ -1,0 +1,79 @@
+// How `convtorch train` ends on a signal: a closed terminal (SIGHUP) and kill (SIGTERM) stop it
+// like Ctrl-C, with a checkpoint and the shell's exit code 128 + n; before training starts there
+// is nothing to save and it exits at once, even while a read or a download is blocked.
+import test from 'ava'
+import { execFileSync, spawn } from 'node:child_process'
+import { existsSync } from 'node:fs'
+import { mkdtemp, readFile } from 'node:fs/promises'
+import { createServer } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { smallMnistDir } from './helpers/small-mnist'
+
+const cli = join(__dirname, '..', 'src', 'cli', 'main.js')
+
+/** Runs `convtorch train args`, sends `signal` once `when` matches stdout+stderr, and returns how it ended. */
+function interrupted(args: string[], signal: NodeJS.Signals, when: RegExp): Promise<{ code: number | null; stderr: string }> {
+  const child = spawn(process.execPath, [cli, 'train', ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
+  let seen = ''
+  let stderr = ''
+  let sent = false
+  const watch = (chunk: Buffer) => {
+    seen += chunk
+    if (!sent && when.test(seen)) {
+      sent = true
+      child.kill(signal)
+    }
+  }
+  child.stdout.on('data', watch)
+  child.stderr.on('data', (chunk: Buffer) => ((stderr += chunk), watch(chunk)))
+  return new Promise((resolve) => child.on('exit', (code) => resolve({ code, stderr })))
+}
+
+for (const [signal, code] of [['SIGTERM', 143], ['SIGHUP', 129]] as const) {
+  test(`${signal} stops a run with exit code ${code} and keeps the interrupted epoch in a checkpoint`, async (t) => {
+    const dir = await smallMnistDir(6_000, 200)
+    const out = await mkdtemp(join(tmpdir(), `convtorch-${signal}-`))
+    const run = await interrupted(['--data', dir, '--device', 'cpu', '--epochs', '6', '--batch-size', '32', '--shuffle', 'seeded', '--out', out], signal, /Epoch: 002\/006 \| Batch 000/)
+    t.is(run.code, code, run.stderr)
+    t.regex(run.stderr, new RegExp(`convtorch: ${signal}: stopping after the current batches and saving a checkpoint`))
+    const stopped = /aborted in epoch (\d+) after (\d+) batches; checkpoint saved in/.exec(run.stderr)
+    t.truthy(stopped, run.stderr)
+    const { loop } = JSON.parse(await readFile(join(out, 'checkpoint', 'training.json'), 'utf8'))
+    t.like(loop, { epoch: Number(stopped![1]), batch: Number(stopped![2]) })
+  })
+}
+
+test('a FIFO where an IDX file should be is refused at once instead of blocking the run', async (t) => {
+  const dir = await smallMnistDir(100, 100)
+  execFileSync('sh', ['-c', `rm "${dir}/train-images-idx3-ubyte.gz" && mkfifo "${dir}/train-images-idx3-ubyte"`])
+  const run = await interrupted(['--data', dir, '--device', 'cpu', '--epochs', '1'], 'SIGKILL', /never/)
+  t.is(run.code, 1)
+  t.regex(run.stderr, /train-images-idx3-ubyte: not a regular file \(a FIFO\); IDX data must be a file/)
+})
+
+test('a signal while the data is still downloading exits at once and says there was nothing to save', async (t) => {
+  // A mirror that accepts the request and never answers.
+  const server = createServer(() => undefined)
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  t.teardown(() => {
+    server.closeAllConnections()
+    server.close()
+  })
+  let asked = false
+  server.on('request', () => (asked = true))
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/mnist`
+  const cache = await mkdtemp(join(tmpdir(), 'convtorch-signal-cache-'))
+  const out = await mkdtemp(join(tmpdir(), 'convtorch-signal-out-'))
+  const child = spawn(process.execPath, [cli, 'train', '--data', url, '--cache-dir', cache, '--device', 'cpu', '--out', out], { stdio: ['ignore', 'pipe', 'pipe'] })
+  let stderr = ''
+  child.stderr.on('data', (chunk) => (stderr += chunk))
+  const timer = setInterval(() => asked && child.kill('SIGINT'), 50)
+  const code = await new Promise<number | null>((resolve) => child.on('exit', resolve))
+  clearInterval(timer)
+  t.is(code, 130, stderr)
+  t.regex(stderr, /convtorch: SIGINT before training started; nothing to save, exiting/)
+  t.notRegex(stderr, /saving a checkpoint/)
+  t.false(existsSync(join(out, 'checkpoint')))
+})
