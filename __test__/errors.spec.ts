@@ -1,5 +1,6 @@
 import test from 'ava'
-import { DeviceUnavailableError, InvalidArgumentError, Model, ModelSpecError, seedSpec } from '../src/index'
+import { ConvtorchError, DeviceUnavailableError, ERROR_CLASSES, fromNative, InternalError, InvalidArgumentError, Model, ModelSpecError, seedSpec } from '../src/index'
+import { native } from '../src/native'
 
 test('trainStep() refuses a batch whose pixel count does not match the labels', (t) => {
   const model = Model.create({ device: 'cpu' })
@@ -40,4 +41,16 @@ test('the model keeps working after a refused call', (t) => {
   t.throws(() => model.trainStep(new Float32Array(5), [0]))
   const loss = model.trainStep(new Float32Array(784 * 2), [0, 1])
   t.true(Number.isFinite(loss))
+})
+
+test('every error code the addon can raise has its own TypeScript class', (t) => {
+  const codes = native().errorCodes()
+  t.true(codes.length >= 8, codes.join(', '))
+  for (const code of codes) {
+    const error = fromNative(new Error(`${code}: something happened`))
+    t.true(error instanceof ConvtorchError, code)
+    t.is((error as ConvtorchError).code, code)
+    t.is(ERROR_CLASSES[code], (error as object).constructor as never, `${code} has a class of its own`)
+    if (code !== 'CONVTORCH_INTERNAL') t.false(error instanceof InternalError, `${code} is not turned into InternalError`)
+  }
 })

@@ -89,14 +89,17 @@ export class InternalError extends ConvtorchError {
   }
 }
 
-const byCode: Record<string, new (message: string, options?: { cause?: unknown }) => ConvtorchError> = {
+/** The class of each code, for errors that cross from the addon. */
+export const ERROR_CLASSES: Record<string, new (message: string, options?: { cause?: unknown }) => ConvtorchError> = {
   CONVTORCH_INVALID_ARGUMENT: InvalidArgumentError,
   CONVTORCH_INVALID_SPEC: ModelSpecError,
   CONVTORCH_DEVICE_UNAVAILABLE: DeviceUnavailableError,
   CONVTORCH_BUSY: BusyError,
   CONVTORCH_DISPOSED: DisposedError,
   CONVTORCH_CHECKPOINT: CheckpointError,
+  CONVTORCH_DATASET: DatasetError,
   CONVTORCH_IMAGE: ImageError,
+  CONVTORCH_LIBTORCH_LOAD: LibtorchLoadError,
   CONVTORCH_TORCH: TorchError,
   CONVTORCH_INTERNAL: InternalError,
 }
@@ -125,7 +128,7 @@ export function fromNative(error: unknown): unknown {
     const { message, detail } = splitTorchMessage(match[2])
     return new TorchError(message, { cause: error, detail })
   }
-  const Class = byCode[match[1]] ?? InternalError
+  const Class = ERROR_CLASSES[match[1]] ?? InternalError
   return new Class(match[2], { cause: error })
 }
 

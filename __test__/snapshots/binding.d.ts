@@ -94,6 +94,9 @@ export interface DatasetLayout {
   std?: Array<number>
 }
 
+/** Every error code the addon can raise: the core's, and INTERNAL for a caught panic. */
+export declare function errorCodes(): Array<string>
+
 export interface Evaluation {
   lossSum: number
   correct: number

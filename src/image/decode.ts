@@ -92,6 +92,8 @@ async function probe(path: string): Promise<{ image: sharpType.Sharp; info: Imag
     const code = (error as NodeJS.ErrnoException).code
     throw new ImageError(`${path} could not be read as an image: ${code === 'ENOENT' ? 'the file is missing' : (code ?? reason(error))}`, { cause: error })
   }
+  // sharp throws a plain Error for an empty buffer, synchronously.
+  if (file.length === 0) throw new ImageError(`${path} could not be read as an image: the file is empty`)
   const image = sharp()(file, { failOn: 'warning' })
   let metadata: sharpType.Metadata
   try {

@@ -20,6 +20,17 @@ pub enum CoreError {
 }
 
 impl CoreError {
+    /// Every code `code()` can return: the TS side has a class for each (checked by a test).
+    pub const CODES: [&'static str; 7] = [
+        "CONVTORCH_INVALID_ARGUMENT",
+        "CONVTORCH_INVALID_SPEC",
+        "CONVTORCH_DEVICE_UNAVAILABLE",
+        "CONVTORCH_BUSY",
+        "CONVTORCH_DISPOSED",
+        "CONVTORCH_CHECKPOINT",
+        "CONVTORCH_TORCH",
+    ];
+
     pub fn code(&self) -> &'static str {
         match self {
             CoreError::InvalidArgument { .. } => "CONVTORCH_INVALID_ARGUMENT",
@@ -60,6 +71,33 @@ fn shortened(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn codes_lists_the_code_of_every_variant() {
+        let every = [
+            invalid("a", "b", "c", "d"),
+            CoreError::InvalidSpec(String::new()),
+            CoreError::DeviceUnavailable { device: String::new(), reason: String::new() },
+            CoreError::Busy,
+            CoreError::Disposed("model"),
+            CoreError::Checkpoint { path: String::new(), reason: String::new() },
+            CoreError::Torch(tch::TchError::Torch(String::new())),
+        ];
+        // A new variant makes this match fail to compile until it is listed above and in CODES.
+        for error in &every {
+            match error {
+                CoreError::InvalidArgument { .. }
+                | CoreError::InvalidSpec(_)
+                | CoreError::DeviceUnavailable { .. }
+                | CoreError::Busy
+                | CoreError::Disposed(_)
+                | CoreError::Checkpoint { .. }
+                | CoreError::Torch(_) => {}
+            }
+        }
+        let codes: Vec<&str> = every.iter().map(CoreError::code).collect();
+        assert_eq!(codes, CoreError::CODES);
+    }
 
     #[test]
     fn a_long_value_is_shortened_in_the_message() {

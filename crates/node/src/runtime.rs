@@ -92,3 +92,9 @@ pub fn torch_loader_orders(
     })?;
     Ok(orders.into_iter().map(napi::bindgen_prelude::Uint32Array::new).collect())
 }
+
+/// Every error code the addon can raise: the core's, and INTERNAL for a caught panic.
+#[napi]
+pub fn error_codes() -> Vec<String> {
+    convtorch_core::CoreError::CODES.iter().map(|code| code.to_string()).chain(["CONVTORCH_INTERNAL".to_owned()]).collect()
+}
