@@ -1,6 +1,6 @@
 // convtorch: convolutional neural networks trained from TypeScript on libtorch.
 export * from './errors'
-export { cuda, runtimeInfo, setNumThreads, torchVersion, type RuntimeInfo } from './runtime'
+export { cuda, nativeMemory, runtimeInfo, setNumThreads, torchVersion, type RuntimeInfo } from './runtime'
 export { Model, type Evaluation, type FeatureMaps, type Init, type ModelOptions, type Prediction, type Tensor } from './model/model'
 export type { LayerSpec, ModelSpec, Padding, Pair } from './model/spec'
 export { preset, presets, resolveSpec, seedSpec, strongSpec, type PresetName } from './model/presets'

@@ -24,3 +24,9 @@ export const cuda = {
     return runtimeInfo().cudaDeviceCount
   },
 }
+
+/** What the process holds natively (for leak checks): the C heap in use, where CPU tensors
+ *  live, and the models and datasets not yet disposed or collected. */
+export function nativeMemory(): { heapBytes: number; liveObjects: number } {
+  return call(() => native().nativeMemory())
+}

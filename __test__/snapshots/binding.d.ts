@@ -112,6 +112,17 @@ export interface FeatureMapsData {
   values: Float32Array
 }
 
+export declare function nativeMemory(): NativeMemory
+
+/**
+ * What the process holds natively, for leak checks: the C heap in use (glibc's mallinfo2:
+ * small blocks plus mmapped ones, where CPU tensors live) and the live models and datasets.
+ */
+export interface NativeMemory {
+  heapBytes: number
+  liveObjects: number
+}
+
 /** A model's generator states (libtorch's bytes): the CPU's, and its CUDA device's if any. */
 export interface RngState {
   cpu: Uint8Array

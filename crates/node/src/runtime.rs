@@ -98,3 +98,17 @@ pub fn torch_loader_orders(
 pub fn error_codes() -> Vec<String> {
     convtorch_core::CoreError::CODES.iter().map(|code| code.to_string()).chain(["CONVTORCH_INTERNAL".to_owned()]).collect()
 }
+
+/// What the process holds natively, for leak checks: the C heap in use (glibc's mallinfo2:
+/// small blocks plus mmapped ones, where CPU tensors live) and the live models and datasets.
+#[napi(object)]
+pub struct NativeMemory {
+    pub heap_bytes: f64,
+    pub live_objects: u32,
+}
+
+#[napi]
+pub fn native_memory() -> NativeMemory {
+    let info = unsafe { libc::mallinfo2() };
+    NativeMemory { heap_bytes: (info.uordblks + info.hblkhd) as f64, live_objects: crate::slot::live_objects() as u32 }
+}

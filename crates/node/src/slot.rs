@@ -4,11 +4,35 @@
 //! has finished: a synchronous call on a reserved object is refused at once with Busy, instead
 //! of waiting behind the job on the compute thread.
 use convtorch_core::{CoreError, Result};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, TryLockError};
 
+/// Native objects (models, datasets) whose tensors are alive: they hold every tensor the addon
+/// keeps between calls, so a count that grows over a run is a leak.
+static LIVE: AtomicUsize = AtomicUsize::new(0);
+
+pub fn live_objects() -> usize {
+    LIVE.load(Ordering::SeqCst)
+}
+
+/// The value, counted in LIVE while it exists.
+struct Counted<T>(T);
+
+impl<T> Counted<T> {
+    fn new(value: T) -> Self {
+        LIVE.fetch_add(1, Ordering::SeqCst);
+        Counted(value)
+    }
+}
+
+impl<T> Drop for Counted<T> {
+    fn drop(&mut self) {
+        LIVE.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
 pub struct Slot<T> {
-    inner: Arc<Mutex<Option<T>>>,
+    inner: Arc<Mutex<Option<Counted<T>>>>,
     reserved: Arc<AtomicBool>,
     what: &'static str,
 }
@@ -32,7 +56,7 @@ impl Drop for Reservation {
 
 impl<T> Slot<T> {
     pub fn new(what: &'static str, value: T) -> Self {
-        Slot { inner: Arc::new(Mutex::new(Some(value))), reserved: Arc::new(AtomicBool::new(false)), what }
+        Slot { inner: Arc::new(Mutex::new(Some(Counted::new(value)))), reserved: Arc::new(AtomicBool::new(false)), what }
     }
 
     /// Reserves the slot for an asynchronous job; refused while another job holds it.
@@ -51,8 +75,8 @@ impl<T> Slot<T> {
         Ok(())
     }
 
-    fn present<'a>(&self, guard: &'a mut MutexGuard<'_, Option<T>>) -> Result<&'a mut T> {
-        guard.as_mut().ok_or(CoreError::Disposed(self.what))
+    fn present<'a>(&self, guard: &'a mut MutexGuard<'_, Option<Counted<T>>>) -> Result<&'a mut T> {
+        guard.as_mut().map(|counted| &mut counted.0).ok_or(CoreError::Disposed(self.what))
     }
 
     /// Runs `body` on the value; a call while another holds it is refused, never queued.
