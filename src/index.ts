@@ -49,8 +49,8 @@ export {
   type ReadImageOptions,
 } from './image/decode'
 export { IMAGE_EXTENSIONS, listImageFiles } from './image/list-files'
-export { mnistInputFromFile, preprocessMnist, type MnistInput } from './image/mnist-preprocess'
-export type { Preprocess } from './image/preprocess'
+export { preprocessMnist, type MnistInput } from './image/mnist-preprocess'
+export { mnistInputFromFile, type Preprocess } from './image/preprocess'
 export { pytorchSource, type PytorchSourceOptions } from './export/pytorch-source'
 export { predictFiles, type ClassScore, type FilePrediction, type PredictFilesOptions } from './predict/predict-files'
 export { learningRateAt, parseSchedule, type ScheduleOptions, type SchedulePer } from './training/schedule'
