@@ -23,15 +23,19 @@ export interface PageVisit {
   screenshot: Buffer
 }
 
-/** After `ready`, in order: a DevTools command to the page (input events), or an expression whose (awaited) value is kept. */
-export type VisitStep = { send: string; params?: Record<string, unknown> } | { evaluate: string; as?: string }
+/**
+ * After `ready`, in order: a DevTools command to the page (input events), an expression whose
+ * (awaited) value is kept under `as`, or steps made from the values kept so far.
+ */
+export type VisitStep = { send: string; params?: Record<string, unknown> } | { evaluate: string; as?: string } | { expand: (results: Record<string, unknown>) => VisitStep[] }
 
 type Message = { id?: number; method?: string; params?: Record<string, unknown>; result?: Record<string, unknown>; error?: { message: string }; sessionId?: string }
 
 export async function visit(chromium: string, url: string, options: { width: number; height: number; ready: string; probe: string; steps?: VisitStep[]; timeoutMs?: number }): Promise<PageVisit> {
   const profile = await mkdtemp(join(tmpdir(), 'convtorch-chromium-'))
-  // Any name resolves to nothing and any proxy is a closed port: a request could not leave.
-  const flags = ['--headless', '--no-sandbox', '--disable-gpu', '--remote-debugging-pipe', `--user-data-dir=${profile}`, '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--host-resolver-rules=MAP * ~NOTFOUND', '--proxy-server=127.0.0.1:9', 'about:blank']
+  // Any name but 127.0.0.1 (where a test's own server listens) resolves to nothing, and any
+  // proxy is a closed port (loopback bypasses it): a request could not leave the machine.
+  const flags = ['--headless', '--no-sandbox', '--disable-gpu', '--remote-debugging-pipe', `--user-data-dir=${profile}`, '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1', '--proxy-server=127.0.0.1:9', 'about:blank']
   const child = spawn(chromium, flags, { stdio: ['ignore', 'ignore', 'pipe', 'pipe', 'pipe'] })
   const input = child.stdio[3] as Writable
   const output = child.stdio[4] as Readable
@@ -88,13 +92,17 @@ export async function visit(chromium: string, url: string, options: { width: num
       await new Promise((r) => setTimeout(r, 100))
     }
     const results: Record<string, unknown> = {}
-    for (const step of options.steps ?? []) {
-      if ('send' in step) await page(step.send, step.params ?? {})
-      else {
-        const value = await evaluate(step.evaluate)
-        if (step.as) results[step.as] = value
+    const run = async (steps: VisitStep[]): Promise<void> => {
+      for (const step of steps) {
+        if ('send' in step) await page(step.send, step.params ?? {})
+        else if ('expand' in step) await run(step.expand(results))
+        else {
+          const value = await evaluate(step.evaluate)
+          if (step.as) results[step.as] = value
+        }
       }
     }
+    await run(options.steps ?? [])
     const probed = await evaluate(options.probe)
     const shot = (await page('Page.captureScreenshot', { format: 'png' })).result as { data: string }
     return { requests, console: consoleLines, probed, results, screenshot: Buffer.from(shot.data, 'base64') }
