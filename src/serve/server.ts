@@ -40,7 +40,7 @@ const CONTEXT = 'serveModel()'
 // WebAssembly runtime; inline styles are the page's own stylesheet.
 const POLICY = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; connect-src 'self'"
 
-async function routes(modelDir: string): Promise<{ routes: Map<string, Route>; onnxBytes: number }> {
+async function buildRoutes(modelDir: string): Promise<{ routes: Map<string, Route>; onnxBytes: number }> {
   const model = await Model.load(modelDir, { device: 'cpu' })
   let onnx: Uint8Array
   let info: Record<string, unknown>
@@ -95,7 +95,7 @@ export async function serveModel(options: ServeOptions): Promise<ModelServer> {
   const port = checkPort(options.port ?? 8080)
   const host = options.host ?? '127.0.0.1'
   if (typeof host !== 'string' || host === '') throw invalidArgument(CONTEXT, 'host', host, 'an address such as 127.0.0.1')
-  const { routes: table, onnxBytes } = await routes(options.model)
+  const { routes: table, onnxBytes } = await buildRoutes(options.model)
   const server = createServer((request, response) => respond(table, request, response))
   await new Promise<void>((resolveListen, reject) => {
     server.once('error', (error: NodeJS.ErrnoException) => {
