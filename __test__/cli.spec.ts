@@ -126,6 +126,6 @@ test('a trained run, judged, asked about image files and exported from the comma
   const exported = convtorch(['export', '--model', out, '--format', 'pytorch', '--out', join(out, 'py', 'net.py')])
   t.is(exported.status, 0, exported.stderr)
   t.true(existsSync(join(out, 'py', 'net.py')) && existsSync(join(out, 'py', 'net.safetensors')))
-  t.regex(convtorch(['export', '--model', out, '--format', 'onnx']).stderr, /--format must be one of pytorch, got 'onnx'/)
+  t.regex(convtorch(['export', '--model', out, '--format', 'tflite']).stderr, /--format must be one of pytorch, onnx, got 'tflite'/)
   t.regex(convtorch(['eval']).stderr, /--model is required/)
 })

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { InvalidArgumentError, Model, ModelSpecError, pytorchSource, Rng, seedSpec, strongSpec, type ModelSpec } from '../src/index'
 import { mnist } from './helpers/mnist'
-import { paritySpecs } from './helpers/parity-specs'
+import { paritySpecs, RGB_NAME, rgbSpec } from './helpers/parity-specs'
 import { pythonWithTorch, relativeError, runTorchScript } from './helpers/torch'
 
 interface Answer {
@@ -21,23 +21,7 @@ const specs: Record<string, ModelSpec> = {
   seed: seedSpec(),
   strong: strongSpec(),
   ...paritySpecs,
-  'RGB 20x24 input, pairs, dropout, unnamed layers, a pool named like a conv': {
-    input: [3, 20, 24],
-    classes: 5,
-    layers: [
-      { type: 'conv2d', name: 'c1', filters: 4, kernel: [3, 2], stride: [1, 2], padding: [1, 0] },
-      { type: 'leakyRelu' },
-      { type: 'maxPool2d', name: 'c1', kernel: [2, 3], stride: 1, padding: [1, 1] },
-      { type: 'dropout', p: 0.5 },
-      { type: 'conv2d', filters: 3, kernel: 3, padding: 'full' },
-      { type: 'sigmoid' },
-      { type: 'avgPool2d', kernel: 3, stride: [2, 1], padding: 1 },
-      { type: 'flatten' },
-      { type: 'linear', units: 7 },
-      { type: 'tanh' },
-      { type: 'linear', name: 'out', units: 5 },
-    ],
-  },
+  [RGB_NAME]: rgbSpec,
 }
 
 const TOLERANCE = 1e-5

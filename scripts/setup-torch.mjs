@@ -23,8 +23,13 @@ const TORCH_VERSION = '2.11.0'
 // Read off torch 2.11.0's METADATA: cuda-toolkit[cudart,cupti]==13.0.2 pins these two.
 const LIGHT_RUNTIME_WHEELS = ['nvidia-cuda-runtime==13.0.96', 'nvidia-cuda-cupti==13.0.85']
 // What the tests import besides torch, as a Python user would have it: safetensors (whose torch
-// module imports packaging, and numpy to save, neither declared) and tensorboard's event reader.
-const TEST_PACKAGES = ['safetensors==0.7.0', 'packaging==25.0', 'numpy==2.4.6', 'tensorboard==2.21.0']
+// module imports packaging, and numpy to save, neither declared), tensorboard's event reader,
+// and ONNX's checker and ONNX Runtime for the exported models (with the two dependencies they
+// leave unpinned: ml_dtypes for onnx, flatbuffers for onnxruntime).
+const TEST_PACKAGES = [
+  'safetensors==0.7.0', 'packaging==25.0', 'numpy==2.4.6', 'tensorboard==2.21.0',
+  'onnx==1.23.2', 'ml_dtypes==0.7.0', 'onnxruntime==1.32.0', 'flatbuffers==25.12.19',
+]
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..')
 const stateDir = join(root, '.torch')
@@ -114,10 +119,11 @@ function pip(python, args) {
 }
 
 // The interchange tests read and write PyTorch state_dicts as a Python user does, with the
-// safetensors package, and the TensorBoard test reads event files with tensorboard's reader;
-// they go into convtorch's own environments only, never a user's.
+// safetensors package, the TensorBoard test reads event files with tensorboard's reader, and the
+// ONNX tests check exported files with onnx.checker and run them in onnxruntime; they go into
+// convtorch's own environments only, never a user's.
 function ensureTestPackages(python) {
-  if (spawnSync(python, ['-c', 'import safetensors.torch, numpy, tensorboard'], { stdio: 'ignore' }).status === 0) return
+  if (spawnSync(python, ['-c', 'import safetensors.torch, numpy, tensorboard, onnx, onnxruntime'], { stdio: 'ignore' }).status === 0) return
   pip(python, TEST_PACKAGES)
 }
 

@@ -49,8 +49,11 @@ export {
   type ReadImageOptions,
 } from './image/decode'
 export { IMAGE_EXTENSIONS, listImageFiles } from './image/list-files'
-export { mnistInputFromFile, preprocessMnist, type MnistInput } from './image/mnist-preprocess'
-export type { Preprocess } from './image/preprocess'
+export { preprocessMnist, type MnistInput } from './image/mnist-preprocess'
+export { mnistInputFromFile, type Preprocess } from './image/preprocess'
 export { pytorchSource, type PytorchSourceOptions } from './export/pytorch-source'
+export { ONNX_IR_VERSION, ONNX_OPSET, type OnnxMetadata } from './export/onnx-model'
+export { exportOnnxFile, type OnnxFileResult } from './export/onnx-file'
+export { serveModel, type ModelServer, type ServeOptions } from './serve/server'
 export { predictFiles, type ClassScore, type FilePrediction, type PredictFilesOptions } from './predict/predict-files'
 export { learningRateAt, parseSchedule, type ScheduleOptions, type SchedulePer } from './training/schedule'

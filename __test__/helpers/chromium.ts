@@ -16,17 +16,26 @@ export function findChromium(): string | null {
 export interface PageVisit {
   requests: string[]
   console: string[]
-  /** Whatever `probe` returned once `ready` held. */
+  /** Whatever `probe` returned once `ready` held and the steps had run. */
   probed: unknown
+  /** The value of each step with `as`, by that name. */
+  results: Record<string, unknown>
   screenshot: Buffer
 }
 
+/**
+ * After `ready`, in order: a DevTools command to the page (input events), an expression whose
+ * (awaited) value is kept under `as`, or steps made from the values kept so far.
+ */
+export type VisitStep = { send: string; params?: Record<string, unknown> } | { evaluate: string; as?: string } | { expand: (results: Record<string, unknown>) => VisitStep[] }
+
 type Message = { id?: number; method?: string; params?: Record<string, unknown>; result?: Record<string, unknown>; error?: { message: string }; sessionId?: string }
 
-export async function visit(chromium: string, url: string, options: { width: number; height: number; ready: string; probe: string; timeoutMs?: number }): Promise<PageVisit> {
+export async function visit(chromium: string, url: string, options: { width: number; height: number; ready: string; probe: string; steps?: VisitStep[]; timeoutMs?: number }): Promise<PageVisit> {
   const profile = await mkdtemp(join(tmpdir(), 'convtorch-chromium-'))
-  // Any name resolves to nothing and any proxy is a closed port: a request could not leave.
-  const flags = ['--headless', '--no-sandbox', '--disable-gpu', '--remote-debugging-pipe', `--user-data-dir=${profile}`, '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--host-resolver-rules=MAP * ~NOTFOUND', '--proxy-server=127.0.0.1:9', 'about:blank']
+  // Any name but 127.0.0.1 (where a test's own server listens) resolves to nothing, and any
+  // proxy is a closed port (loopback bypasses it): a request could not leave the machine.
+  const flags = ['--headless', '--no-sandbox', '--disable-gpu', '--remote-debugging-pipe', `--user-data-dir=${profile}`, '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1', '--proxy-server=127.0.0.1:9', 'about:blank']
   const child = spawn(chromium, flags, { stdio: ['ignore', 'ignore', 'pipe', 'pipe', 'pipe'] })
   const input = child.stdio[3] as Writable
   const output = child.stdio[4] as Readable
@@ -73,14 +82,30 @@ export async function visit(chromium: string, url: string, options: { width: num
     const loaded = new Promise<void>((resolve) => listeners.push((m) => m.method === 'Page.loadEventFired' && resolve()))
     await page('Page.navigate', { url })
     await loaded
-    const evaluate = async (expression: string) => ((await page('Runtime.evaluate', { expression, returnByValue: true })).result as { result: { value: unknown } }).result.value
+    const evaluate = async (expression: string) => {
+      const answer = (await page('Runtime.evaluate', { expression, returnByValue: true, awaitPromise: true })).result as { result: { value: unknown }; exceptionDetails?: { exception?: { description?: string }; text: string } }
+      if (answer.exceptionDetails) throw new Error(`${expression.slice(0, 200)} threw: ${answer.exceptionDetails.exception?.description ?? answer.exceptionDetails.text}`)
+      return answer.result.value
+    }
     while (!(await evaluate(options.ready))) {
       if (Date.now() > deadline) throw new Error(`the page was not ready (${options.ready}) in time; console: ${consoleLines.join('\n')}`)
       await new Promise((r) => setTimeout(r, 100))
     }
+    const results: Record<string, unknown> = {}
+    const run = async (steps: VisitStep[]): Promise<void> => {
+      for (const step of steps) {
+        if ('send' in step) await page(step.send, step.params ?? {})
+        else if ('expand' in step) await run(step.expand(results))
+        else {
+          const value = await evaluate(step.evaluate)
+          if (step.as) results[step.as] = value
+        }
+      }
+    }
+    await run(options.steps ?? [])
     const probed = await evaluate(options.probe)
     const shot = (await page('Page.captureScreenshot', { format: 'png' })).result as { data: string }
-    return { requests, console: consoleLines, probed, screenshot: Buffer.from(shot.data, 'base64') }
+    return { requests, console: consoleLines, probed, results, screenshot: Buffer.from(shot.data, 'base64') }
   } catch (error) {
     throw new Error(`${(error as Error).message}\nchromium stderr: ${stderr.slice(-2000)}`)
   } finally {

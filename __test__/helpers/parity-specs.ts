@@ -31,3 +31,24 @@ export const paritySpecs: Record<string, ModelSpec> = {
     ],
   },
 }
+
+// Pairs, a 3-channel rectangular input, dropout, default slopes, unnamed parameter layers and a
+// name clash: what the exports must name and pad right besides the parity specs.
+export const RGB_NAME = 'RGB 20x24 input, pairs, dropout, unnamed layers, a pool named like a conv'
+export const rgbSpec: ModelSpec = {
+  input: [3, 20, 24],
+  classes: 5,
+  layers: [
+    { type: 'conv2d', name: 'c1', filters: 4, kernel: [3, 2], stride: [1, 2], padding: [1, 0] },
+    { type: 'leakyRelu' },
+    { type: 'maxPool2d', name: 'c1', kernel: [2, 3], stride: 1, padding: [1, 1] },
+    { type: 'dropout', p: 0.5 },
+    { type: 'conv2d', filters: 3, kernel: 3, padding: 'full' },
+    { type: 'sigmoid' },
+    { type: 'avgPool2d', kernel: 3, stride: [2, 1], padding: 1 },
+    { type: 'flatten' },
+    { type: 'linear', units: 7 },
+    { type: 'tanh' },
+    { type: 'linear', name: 'out', units: 5 },
+  ],
+}

@@ -11,6 +11,15 @@ export function pythonWithTorch(): { python: string } | { reason: string } {
   return { python }
 }
 
+/** The build's interpreter where it imports every one of `modules`, else why not. */
+export function pythonWith(modules: readonly string[]): { python: string } | { reason: string } {
+  const python = process.env.CONVTORCH_PYTHON
+  if (!python) return { reason: 'CONVTORCH_PYTHON is not set (run the tests through `npm test`, which sets it from .torch/env.json)' }
+  const probe = spawnSync(python, ['-c', `import ${modules.join(', ')}`], { encoding: 'utf8' })
+  if (probe.status !== 0) return { reason: `${python} cannot import ${modules.join(', ')} (scripts/setup-torch.mjs installs them): ${probe.stderr.trim().split('\n').pop()}` }
+  return { python }
+}
+
 export function runTorchScript<T>(python: string, script: string, request: unknown): T {
   const path = join(__dirname, '..', '..', '..', '__test__', 'fixtures', script)
   const result = spawnSync(python, [path], { input: JSON.stringify(request), encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 })
@@ -34,8 +43,8 @@ export function relativeError(actual: ArrayLike<number>, expected: ArrayLike<num
  * What a parity test does where torch cannot be imported: fail in CI (which installs torch, so
  * its absence is a broken setup), skip with the reason printed elsewhere.
  */
-export function torchMissing(t: ExecutionContext, reason: string): void {
-  if (process.env.CI) t.fail(`torch is required in CI: ${reason}`)
+export function torchMissing(t: ExecutionContext, reason: string, what = 'torch'): void {
+  if (process.env.CI) t.fail(`${what} is required in CI: ${reason}`)
   else {
     t.log(`skipped: ${reason}`)
     t.pass()

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// convtorch command line: train, eval, predict, export, report, summary, doctor, setup-torch.
+// convtorch command line: train, eval, predict, export, serve, report, summary, doctor, setup-torch.
 import { ConvtorchError } from '../errors'
 import { doctorCommand } from './doctor-command'
 import { evalCommand } from './eval-command'
@@ -7,6 +7,7 @@ import { exportCommand } from './export-command'
 import { inspectCommand } from './inspect-command'
 import { predictCommand } from './predict-command'
 import { reportCommand } from './report-command'
+import { serveCommand } from './serve-command'
 import { setupTorchCommand } from './setup-torch-command'
 import { summaryCommand } from './summary-command'
 import { TRAIN_HELP, trainCommand } from './train-command'
@@ -17,7 +18,8 @@ Commands:
   train     train a ConvNet (the seed tutorial's by default) on MNIST or IDX data; --resume
   eval      loss, accuracy, confusion matrix and per-class metrics of a trained model
   predict   the classes of image files (PNG, JPEG, WebP) by a trained model
-  export    a trained model as PyTorch source and weights
+  export    a trained model as PyTorch source and weights, or as ONNX
+  serve     a page to draw a digit on and see the model's prediction, run in the browser
   inspect   what a model sees in an image: filters, feature maps, Grad-CAM
   report    rebuild a run directory's report.html and PNGs from its files
   summary   print each layer's output shape and parameter count
@@ -37,6 +39,8 @@ async function main(argv: string[]): Promise<number> {
       return predictCommand(rest)
     case 'export':
       return exportCommand(rest)
+    case 'serve':
+      return serveCommand(rest)
     case 'inspect':
       return inspectCommand(rest)
     case 'report':
@@ -54,7 +58,7 @@ async function main(argv: string[]): Promise<number> {
       process.stdout.write(HELP)
       return command === undefined ? 2 : 0
     default:
-      process.stderr.write(`convtorch: unknown command '${command}'; expected train, eval, predict, export, inspect, report, summary, doctor or setup-torch\n`)
+      process.stderr.write(`convtorch: unknown command '${command}'; expected train, eval, predict, export, serve, inspect, report, summary, doctor or setup-torch\n`)
       return 2
   }
 }

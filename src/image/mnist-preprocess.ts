@@ -1,9 +1,11 @@
 // The MNIST convention for a 1x28x28 model, applied to a photographed or drawn digit: light ink
 // on black, the digit fitted into 20x20 with its aspect ratio kept, then placed in 28x28 so that
 // its centre of mass sits at the centre. This is how LeCun et al. normalised NIST's digits.
+// Pure computation with no Node import: `convtorch serve` sends this module to the browser
+// (src/serve/browser-modules.ts), so the page prepares a drawing with this very code.
 import { invalidArgument } from '../errors'
 import { areaResize } from './area-resize'
-import { readImage, type DecodedImage } from './decode'
+import type { DecodedImage } from './decode'
 
 export const MNIST_SIZE = 28
 /** The digit's longer side after fitting; the rest of the 28x28 field is margin. */
@@ -136,9 +138,4 @@ export function preprocessMnist(image: DecodedImage): MnistInput {
     }
   }
   return { pixels: out, inverted, blank: false }
-}
-
-/** Decodes `path` as grey and applies `preprocessMnist`. */
-export async function mnistInputFromFile(path: string): Promise<MnistInput> {
-  return preprocessMnist(await readImage(path, { channels: 1 }))
 }

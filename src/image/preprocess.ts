@@ -1,7 +1,12 @@
 // How an image file becomes a model's input: the MNIST convention, or a plain resize.
 import { invalidArgument } from '../errors'
-import { decodeImage } from './decode'
-import { MNIST_SIZE, mnistInputFromFile } from './mnist-preprocess'
+import { decodeImage, readImage } from './decode'
+import { MNIST_SIZE, preprocessMnist, type MnistInput } from './mnist-preprocess'
+
+/** Decodes `path` as grey and applies `preprocessMnist`. */
+export async function mnistInputFromFile(path: string): Promise<MnistInput> {
+  return preprocessMnist(await readImage(path, { channels: 1 }))
+}
 
 /** 'mnist': see preprocessMnist (1x28x28 models only); 'resize': stretched to the input size, as is. */
 export type Preprocess = 'mnist' | 'resize'

@@ -5,6 +5,7 @@ import { BusyError, CheckpointError, invalidArgument } from '../errors'
 import { call, callAsync, native, type NativeModel } from '../native'
 import type { Normalisation } from '../data/dataset'
 import type { DeviceDataset } from '../data/device-dataset'
+import { encodeOnnx } from '../export/onnx-model'
 import { checkAugment, type AugmentOptions } from '../training/augment'
 import { resolveSpec } from './presets'
 import { restoreRng, rngSnapshot } from './rng'
@@ -313,6 +314,15 @@ export class Model {
   /** The parameters as one safetensors file under PyTorch's state_dict names. */
   saveWeights(path: string): void {
     this.quick('saveWeights()', () => this.handle.saveWeights(path))
+  }
+
+  /**
+   * The model as an ONNX file (opset 17, dynamic batch): input "input" takes pixels scaled to
+   * [0, 1] with the normalisation applied inside, outputs "logits" and "probabilities";
+   * class names, input and normalisation are in its metadata_props.
+   */
+  exportOnnx(): Uint8Array {
+    return encodeOnnx({ spec: this.spec, parameter: (name) => this.parameter(name), normalise: this.normalise, classNames: this.classNames })
   }
 
   /** The optimizer's state (momentum buffers, Adam moments and steps) as safetensors. */

@@ -3,7 +3,7 @@
 // its index and the shapes.
 import { describeValue } from '../describe-value'
 import { ModelSpecError } from '../errors'
-import type { LayerSpec, ModelSpec, Pair, Padding } from './spec'
+import type { Conv2dLayer, LayerSpec, ModelSpec, Pair, Padding, Pool2dLayer } from './spec'
 
 /** [channels, height, width] for images, [features] after flatten. */
 export type Shape = [number, number, number] | [number]
@@ -91,6 +91,25 @@ class LayerChecker {
   }
 }
 
+export interface LayerWindow {
+  kernel: [number, number]
+  stride: [number, number]
+  /** Zeros (or, for max-pooling, ignored cells) added on each side: [top and bottom, left and right]. */
+  padding: [number, number]
+}
+
+/** The resolved kernel, stride and padding of a convolution or pooling layer, as shape inference reads them. */
+export function layerWindow(index: number, layer: Conv2dLayer | Pool2dLayer): LayerWindow {
+  const check = new LayerChecker(index, layer)
+  const kernel = check.positivePair('kernel', layer.kernel)
+  if (layer.type === 'conv2d') {
+    const stride = check.positivePair('stride', layer.stride, [1, 1])
+    return { kernel, stride, padding: check.padding(layer.padding, kernel, stride) }
+  }
+  const stride = check.positivePair('stride', layer.stride, kernel)
+  return { kernel, stride, padding: check.padding(layer.padding ?? 0, kernel, stride) }
+}
+
 function windowOutput(check: LayerChecker, input: Shape, kernel: [number, number], stride: [number, number], padding: [number, number]): [number, number] {
   const [, height, width] = input as [number, number, number]
   const size = (extent: number, i: number) => Math.floor((extent + 2 * padding[i] - kernel[i]) / stride[i]) + 1
@@ -109,9 +128,7 @@ function nextShape(index: number, layer: LayerSpec, input: Shape): { output: Sha
     case 'conv2d': {
       needsImage()
       if (!isPositiveInteger(layer.filters)) check.fail(`filters must be a positive integer <= ${MAX_EXTENT}, got ${describeValue(layer.filters)}`)
-      const kernel = check.positivePair('kernel', layer.kernel)
-      const stride = check.positivePair('stride', layer.stride, [1, 1])
-      const padding = check.padding(layer.padding, kernel, stride)
+      const { kernel, stride, padding } = layerWindow(index, layer)
       const [h, w] = windowOutput(check, input, kernel, stride, padding)
       const channels = input[0]
       return { output: [layer.filters, h, w], parameters: layer.filters * channels * kernel[0] * kernel[1] + layer.filters }
@@ -119,9 +136,7 @@ function nextShape(index: number, layer: LayerSpec, input: Shape): { output: Sha
     case 'maxPool2d':
     case 'avgPool2d': {
       needsImage()
-      const kernel = check.positivePair('kernel', layer.kernel)
-      const stride = check.positivePair('stride', layer.stride, kernel)
-      const padding = check.padding(layer.padding ?? 0, kernel, stride)
+      const { kernel, stride, padding } = layerWindow(index, layer)
       if (padding[0] * 2 > kernel[0] || padding[1] * 2 > kernel[1]) {
         check.fail(`padding must be between 0 and half the kernel ${formatShape(kernel)}, got ${formatShape(padding)}`)
       }
