@@ -27,7 +27,7 @@ function nativelyBusy(model: Model): boolean {
     ;(model as unknown as { handle: { parameterNames(): string[] } }).handle.parameterNames()
     return false
   } catch (error) {
-    if (/^CONVTORCH_BUSY/.test((error as Error).message)) return true
+    if ((error as Error).message.startsWith('CONVTORCH_BUSY')) return true
     throw error
   }
 }

@@ -25,7 +25,9 @@ for (const file of ['package.json', 'binding.js', 'README.md']) copyFileSync(joi
 cpSync(join(root, 'dist', 'src'), join(app, 'dist', 'src'), { recursive: true })
 cpSync(join(root, 'scripts', 'setup-torch.mjs'), join(app, 'scripts', 'setup-torch.mjs'))
 // Runtime dependencies, with their own dependencies, as npm installed them here.
-copyDependencies(root, join(app, 'node_modules'))
+// onnxruntime-web: only what `convtorch serve` reads (the list is the server's own).
+const { ORT_FILES } = await import(join(root, 'dist', 'src', 'serve', 'ort-files.js'))
+copyDependencies(root, join(app, 'node_modules'), { 'onnxruntime-web': ['package.json', ...Object.keys(ORT_FILES).map((file) => `dist/${file}`)] })
 copyFileSync(process.execPath, join(stage, 'node'))
 writeFileSync(join(stage, 'bin', 'convtorch'), `#!/bin/sh
 # convtorch, self-contained: this bundle's Node runtime runs the CLI.

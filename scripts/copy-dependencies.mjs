@@ -14,7 +14,11 @@ function installedDir(name, from) {
   }
 }
 
-export function copyDependencies(root, destination) {
+/**
+ * `only` names, per package, the files to keep (relative paths) where a package ships far more
+ * than convtorch uses: onnxruntime-web's dist holds 136 MB of builds, the page loads three files.
+ */
+export function copyDependencies(root, destination, only = {}) {
   const copied = new Set()
   const copy = (name, from, optional) => {
     if (copied.has(name)) return
@@ -24,7 +28,11 @@ export function copyDependencies(root, destination) {
       throw new Error(`${name} is not installed beside ${from}; run npm install first`)
     }
     copied.add(name)
-    cpSync(dir, join(destination, name), { recursive: true })
+    if (only[name]) {
+      for (const file of only[name]) cpSync(join(dir, file), join(destination, name, file))
+    } else {
+      cpSync(dir, join(destination, name), { recursive: true })
+    }
     const manifest = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8'))
     for (const dependency of Object.keys(manifest.dependencies ?? {})) copy(dependency, dir, false)
     for (const dependency of Object.keys(manifest.optionalDependencies ?? {})) copy(dependency, dir, true)

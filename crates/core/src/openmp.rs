@@ -146,7 +146,9 @@ mod tests {
     fn a_limited_thread_runs_libtorch_on_itself_alone() {
         let threads = std::thread::spawn(|| {
             limit_calling_thread_to_one();
-            let sum = tch::Tensor::ones([1 << 20], (tch::Kind::Float, tch::Device::Cpu)).sum(tch::Kind::Float).double_value(&[]);
+            let sum = tch::Tensor::ones([1 << 20], (tch::Kind::Float, tch::Device::Cpu))
+                .sum(tch::Kind::Float)
+                .double_value(&[]);
             (tch::get_num_threads(), available_threads(), sum)
         })
         .join()

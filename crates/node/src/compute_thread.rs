@@ -44,7 +44,11 @@ fn side_queue() -> &'static Mutex<Sender<Job>> {
 }
 
 fn send(queue: &Mutex<Sender<Job>>, job: Job) {
-    queue.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).send(job).expect("a convtorch worker thread has stopped");
+    queue
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+        .send(job)
+        .expect("a convtorch worker thread has stopped");
 }
 
 /// Queues `job` on the compute thread and returns at once (for asynchronous calls: no thread

@@ -63,7 +63,9 @@ impl NativeDataset {
     /// Pixels as floats, used as given.
     #[napi(factory)]
     pub fn from_floats(pixels: Float32Array, labels: Int32Array, layout: DatasetLayout) -> napi::Result<NativeDataset> {
-        guarded_quick(|| Ok(NativeDataset::wrap(DeviceDataset::from_floats(&pixels, &labels, &self::layout(&layout)?)?)))
+        guarded_quick(|| {
+            Ok(NativeDataset::wrap(DeviceDataset::from_floats(&pixels, &labels, &self::layout(&layout)?)?))
+        })
     }
 
     #[napi(getter)]

@@ -34,7 +34,10 @@ impl EvaluateTask {
         EvaluateTask { model, dataset, batch_size }
     }
 
-    pub fn run(&self, _reservation: Option<Reservation>) -> convtorch_core::Result<convtorch_core::evaluate::Evaluation> {
+    pub fn run(
+        &self,
+        _reservation: Option<Reservation>,
+    ) -> convtorch_core::Result<convtorch_core::evaluate::Evaluation> {
         self.model.with(|model| self.dataset.with_waiting(|dataset| model.evaluate(dataset, self.batch_size)))
     }
 }

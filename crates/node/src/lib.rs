@@ -1,5 +1,5 @@
 //! The napi-rs binding of convtorch-core: thin type conversions, one class per concept,
-//! heavy calls as AsyncTasks off the main thread. Errors cross as "CODE: message".
+//! heavy calls as promises settled from the compute thread. Errors cross as "CODE: message".
 #![deny(clippy::all)]
 
 mod compute_thread;
@@ -13,4 +13,8 @@ mod train_task;
 
 pub use dataset::NativeDataset;
 pub use model::NativeModel;
-pub use runtime::{runtime_info, set_num_threads, torch_loader_orders, torch_version_string, RuntimeInfo};
+pub use runtime::{
+    error_codes, native_memory, runtime_info, set_num_threads, torch_loader_orders, torch_version_string, NativeMemory,
+    RuntimeInfo,
+};
+pub use slot::live_objects;

@@ -152,7 +152,8 @@ impl NativeModel {
     /// JSON of { crop, flip, rotate, scale, translate } applied to every training batch; none: off.
     #[napi]
     pub fn set_augmentation(&self, augmentation_json: Option<String>) -> napi::Result<()> {
-        let augmentation = augmentation_json.as_deref().map(Augmentation::from_json).transpose().map_err(crate::error::js_error)?;
+        let augmentation =
+            augmentation_json.as_deref().map(Augmentation::from_json).transpose().map_err(crate::error::js_error)?;
         self.quick(|m| {
             m.set_augmentation(augmentation);
             Ok(())
@@ -202,7 +203,12 @@ impl NativeModel {
     }
 
     #[napi(ts_return_type = "Promise<Evaluation>")]
-    pub fn evaluate<'env>(&self, env: &'env Env, dataset: &NativeDataset, batch_size: i64) -> napi::Result<Object<'env>> {
+    pub fn evaluate<'env>(
+        &self,
+        env: &'env Env,
+        dataset: &NativeDataset,
+        batch_size: i64,
+    ) -> napi::Result<Object<'env>> {
         let reservation = self.inner.reserve().map_err(crate::error::js_error)?;
         let task = EvaluateTask::new(self.inner.clone(), dataset.inner.clone(), batch_size);
         spawn(env, move || task.run(Some(reservation)), Evaluation::from)
@@ -211,7 +217,8 @@ impl NativeModel {
     #[napi]
     pub fn evaluate_sync(&self, dataset: &NativeDataset, batch_size: i64) -> napi::Result<Evaluation> {
         self.inner.check_free().map_err(crate::error::js_error)?;
-        guarded(|| EvaluateTask::new(self.inner.clone(), dataset.inner.clone(), batch_size).run(None)).map(Evaluation::from)
+        guarded(|| EvaluateTask::new(self.inner.clone(), dataset.inner.clone(), batch_size).run(None))
+            .map(Evaluation::from)
     }
 
     /// Raw class scores, `count` rows of `classes` values.

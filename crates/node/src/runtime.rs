@@ -96,7 +96,11 @@ pub fn torch_loader_orders(
 /// Every error code the addon can raise: the core's, and INTERNAL for a caught panic.
 #[napi]
 pub fn error_codes() -> Vec<String> {
-    convtorch_core::CoreError::CODES.iter().map(|code| code.to_string()).chain(["CONVTORCH_INTERNAL".to_owned()]).collect()
+    convtorch_core::CoreError::CODES
+        .iter()
+        .map(|code| code.to_string())
+        .chain(["CONVTORCH_INTERNAL".to_owned()])
+        .collect()
 }
 
 /// What the process holds natively, for leak checks: the C heap in use (glibc's mallinfo2:

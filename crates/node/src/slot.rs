@@ -56,7 +56,11 @@ impl Drop for Reservation {
 
 impl<T> Slot<T> {
     pub fn new(what: &'static str, value: T) -> Self {
-        Slot { inner: Arc::new(Mutex::new(Some(Counted::new(value)))), reserved: Arc::new(AtomicBool::new(false)), what }
+        Slot {
+            inner: Arc::new(Mutex::new(Some(Counted::new(value)))),
+            reserved: Arc::new(AtomicBool::new(false)),
+            what,
+        }
     }
 
     /// Reserves the slot for an asynchronous job; refused while another job holds it.
