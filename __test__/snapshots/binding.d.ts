@@ -33,6 +33,8 @@ export declare class NativeModel {
   setOptimizer(optimizerJson: string): void
   /** JSON of { crop, flip, rotate, scale, translate } applied to every training batch; none: off. */
   setAugmentation(augmentationJson?: string | undefined | null): void
+  /** A batch whose loss is NaN or infinite takes no optimizer step (costs a sync per batch). */
+  setSkipNonFinite(skip: boolean): void
   setLearningRate(lr: number): void
   /** One training step on a batch of host pixels [count, c, h, w]; returns the loss. */
   trainStep(pixels: Float32Array, labels: Int32Array, count: number): number

@@ -191,6 +191,11 @@ export class Model {
     this.quick('setAugmentation()', () => this.handle.setAugmentation(checked ? JSON.stringify(checked) : undefined))
   }
 
+  /** @internal onNonFinite 'skip-batch': a batch with a NaN or infinite loss takes no step. */
+  setSkipNonFinite(skip: boolean): void {
+    this.quick('setSkipNonFinite()', () => this.handle.setSkipNonFinite(skip))
+  }
+
   setLearningRate(lr: number): void {
     checkLearningRate('setLearningRate()', 'lr', lr)
     this.quick('setLearningRate()', () => this.handle.setLearningRate(lr))

@@ -30,6 +30,8 @@ export interface EpochEnd {
   learningRate: number
   /** Batches trained in this epoch (fewer than an epoch's when a callback stopped it). */
   batches: number
+  /** With onNonFinite 'skip-batch': the batches whose loss was not finite, which took no step. */
+  skippedBatches: number
   seconds: { train: number; trainEval: number; testEval: number }
   /** Seconds since training began (a resumed run counts its earlier time). */
   elapsed: number

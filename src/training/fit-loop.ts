@@ -146,7 +146,9 @@ async function recordEpoch(run: FitRun, context: FitContext, seconds: FitSeconds
   const end: EpochEnd = {
     epoch: loop.epoch,
     epochs: options.epochs,
-    trainLoss: mean(loop.epochLosses),
+    // Batches skipped for a non-finite loss took no step: the epoch's loss is the others' mean.
+    trainLoss: options.onNonFinite === 'skip-batch' ? mean(loop.epochLosses.filter(Number.isFinite)) : mean(loop.epochLosses),
+    skippedBatches: options.onNonFinite === 'skip-batch' ? loop.epochLosses.filter((l) => !Number.isFinite(l)).length : 0,
     trainAccuracy: trainEval?.accuracy ?? null,
     testLoss: testEval?.loss ?? null,
     testAccuracy: testEval?.accuracy ?? null,

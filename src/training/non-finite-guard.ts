@@ -3,8 +3,12 @@
 import { ConvtorchError } from '../errors'
 import type { BatchEnd, Callback } from './callbacks'
 
-/** 'stop' (default): throw NonFiniteLossError; 'continue': train on, as PyTorch would. */
-export type OnNonFinite = 'stop' | 'continue'
+/** 'stop' (default): throw NonFiniteLossError; 'skip-batch': such a batch takes no optimizer
+ *  step (a sync per batch, as torch.amp.GradScaler pays) and the epoch's loss is the mean of the
+ *  others; 'continue': train on, as PyTorch would. */
+export type OnNonFinite = 'stop' | 'skip-batch' | 'continue'
+
+export const ON_NON_FINITE: readonly OnNonFinite[] = ['stop', 'skip-batch', 'continue']
 
 export class NonFiniteLossError extends ConvtorchError {
   readonly epoch: number

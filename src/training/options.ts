@@ -8,7 +8,7 @@ import { Dataset, type Normalisation } from '../data/dataset'
 import type { ImageFolderOptions } from '../data/image-folder'
 import type { Callback } from './callbacks'
 import { checkAugment, type AugmentOptions } from './augment'
-import type { OnNonFinite } from './non-finite-guard'
+import { ON_NON_FINITE, type OnNonFinite } from './non-finite-guard'
 import { checkSchedule, type ScheduleOptions } from './schedule'
 
 export interface TrainOptions {
@@ -57,7 +57,8 @@ export interface TrainOptions {
    */
   validationSplit?: number
   /** What a NaN or infinite loss does: 'stop' (default) throws NonFiniteLossError naming the
-   *  epoch and batch, keeping the checkpoints written before; 'continue' trains on. */
+   *  epoch and batch, keeping the checkpoints written before; 'skip-batch' skips that batch's
+   *  optimizer step (EpochEnd.skippedBatches counts them); 'continue' trains on. */
   onNonFinite?: OnNonFinite
   /** How an image folder is read: imageSize, resize, channels, skipBadImages, onProgress, onWarning. */
   imageFolder?: Omit<ImageFolderOptions, 'cacheDir'>
@@ -186,6 +187,6 @@ export function resolveOptions(options: TrainOptions): ResolvedOptions {
     normalise: options.normalise ?? null,
     augment: checkAugment(CONTEXT, options.augment),
     validationSplit: fraction('validationSplit', options.validationSplit),
-    onNonFinite: choice('onNonFinite', options.onNonFinite, ['stop', 'continue'] as const, 'stop'),
+    onNonFinite: choice('onNonFinite', options.onNonFinite, ON_NON_FINITE, 'stop'),
   }
 }

@@ -139,6 +139,7 @@ export async function train(options: TrainOptions = {}): Promise<TrainResult> {
   Object.assign(resolved, { normalise })
   model.setDataDescription({ normalise, classNames: data.classNames })
   model.setAugmentation(resolved.augment)
+  model.setSkipNonFinite(resolved.onNonFinite === 'skip-batch')
   const trainData = data.train.toDevice(model.device, normalise ?? undefined)
   const testData = data.test.toDevice(model.device, normalise ?? undefined)
   const validationData = data.validation?.toDevice(model.device, normalise ?? undefined) ?? null

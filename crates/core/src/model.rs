@@ -39,6 +39,8 @@ pub struct Model {
     pub(crate) generators: Generators,
     /// Applied to every training batch (a training option: not part of the model's file).
     pub(crate) augmentation: Option<Augmentation>,
+    /// Skip the optimizer step of a batch whose loss is not finite (onNonFinite: 'skip-batch').
+    pub(crate) skip_non_finite: bool,
     pub(crate) spec: ModelSpec,
     pub(crate) device: Device,
 }
@@ -86,7 +88,15 @@ impl Model {
         let optimizer = Optimizer::new(options.optimizer, network.parameters.len())?;
         // Training draws continue from where initialisation left the seeded generators.
         let generators = Generators::capture(options.device)?;
-        Ok(Model { network, optimizer, generators, augmentation: None, spec, device: options.device })
+        Ok(Model {
+            network,
+            optimizer,
+            generators,
+            augmentation: None,
+            skip_non_finite: false,
+            spec,
+            device: options.device,
+        })
     }
 
     pub fn device(&self) -> Device {
@@ -161,6 +171,10 @@ impl Model {
     }
 
     /// Augments every training batch from now on (None: no augmentation).
+    pub fn set_skip_non_finite(&mut self, skip: bool) {
+        self.skip_non_finite = skip;
+    }
+
     pub fn set_augmentation(&mut self, augmentation: Option<Augmentation>) {
         self.augmentation = augmentation.filter(|a| *a != Augmentation::default());
     }

@@ -18,12 +18,17 @@ impl Model {
     }
 
     /// One step on a batch already on the model's device; returns the (detached) mean loss
-    /// without reading it, so callers decide when to synchronise.
+    /// without reading it, so callers decide when to synchronise. With `skip_non_finite`, a
+    /// batch whose loss is NaN or infinite changes nothing (no optimizer step).
     pub fn train_batch(&mut self, images: &Tensor, labels: &Tensor) -> Result<Tensor> {
         self.optimizer.zero_grad(&self.network.parameters)?;
         let logits = self.network.forward(images, true)?;
         let loss = logits.f_cross_entropy_loss::<Tensor>(labels, None, tch::Reduction::Mean, -100, 0.0)?;
         loss.f_backward()?;
+        // Reading the loss is a device sync, paid only by runs that asked to skip such batches.
+        if self.skip_non_finite && loss.f_isfinite()?.f_double_value(&[])? == 0.0 {
+            return Ok(loss.f_detach()?);
+        }
         self.optimizer.step(&self.network.parameters)?;
         Ok(loss.f_detach()?)
     }

@@ -160,6 +160,15 @@ impl NativeModel {
         })
     }
 
+    /// A batch whose loss is NaN or infinite takes no optimizer step (costs a sync per batch).
+    #[napi]
+    pub fn set_skip_non_finite(&self, skip: bool) -> napi::Result<()> {
+        self.quick(|m| {
+            m.set_skip_non_finite(skip);
+            Ok(())
+        })
+    }
+
     #[napi]
     pub fn set_learning_rate(&self, lr: f64) -> napi::Result<()> {
         self.quick(|m| m.set_learning_rate(lr))
