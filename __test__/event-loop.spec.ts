@@ -1,9 +1,8 @@
 // While one model trains, the main thread does not wait on its chunk: quick calls on other
 // models run beside it, calls on the training model are refused as busy at once, and the
 // asynchronous calls do not park libuv's worker threads (which fs and DNS need).
-// Serial: Model.create() and trainStep() draw from the generators a running chunk has
-// installed, so they do wait for the compute thread; another test's create would block the
-// main thread behind this file's chunks.
+// Serial: trainStep() draws from the default generators a running chunk has installed, so it
+// waits for the compute thread; and the chunks of one test would slow the others.
 import test from 'ava'
 import { readFile } from 'node:fs/promises'
 import { BusyError, Model } from '../src/index'
@@ -40,6 +39,9 @@ test.serial('quick calls on another model run while a training chunk runs, and t
   const chunk = training.trainBatches(data, longOrder(data.count), 64)
 
   // Each of these would have waited for the whole chunk before: they all return while it runs.
+  const created = Model.create({ device: 'cpu', seed: 2 })
+  t.deepEqual(created.parameter('conv_1.weight').values, other.parameter('conv_1.weight').values, 'created beside the chunk, from its own seed alone')
+  created.dispose()
   t.is(other.predict(images).labels.length, 16)
   t.deepEqual(other.parameterNames(), ['conv_1.weight', 'conv_1.bias', 'conv_2.weight', 'conv_2.bias', 'linear_1.weight', 'linear_1.bias'])
   t.is(other.parameter('conv_1.weight').values.length, 72)

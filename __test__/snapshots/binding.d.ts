@@ -23,6 +23,10 @@ export declare class NativeDataset {
 
 /** A network with its optimizer, on one device. */
 export declare class NativeModel {
+  /**
+   * Draws its initial weights from generators of its own: it does not wait for another
+   * model's training chunk.
+   */
   static create(specJson: string, options: CreateOptions): NativeModel
   get device(): string
   specJson(): string

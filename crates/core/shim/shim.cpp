@@ -1,7 +1,9 @@
 // The few ATen calls that tch's generated API does not reach: in-place ops with their scalar
 // argument (tch drops `alpha`/`value`, and `a + alpha * b` is fused in ATen's kernel, so a
 // separate multiply would round differently), clearing a gradient (zero_grad(set_to_none)),
-// and the generators' states (exact resume of dropout masks).
+// the generators' states (exact resume of dropout masks), and private generators: seeded
+// like manual_seed(seed) but apart from the defaults, so creating a model draws its initial
+// weights without touching the generators a running training chunk has installed.
 // Every function catches C++ exceptions and returns them as a malloc'd message (NULL: success).
 #include <ATen/ATen.h>
 #include <ATen/Context.h>
@@ -73,6 +75,44 @@ char* convtorch_set_rng_state(int cuda_index, const Tensor* state) {
     std::lock_guard<std::mutex> lock(generator.mutex());
     generator.set_state(*state);
   });
+}
+
+// A new generator of the default generator's kind (CPU, or CUDA device cuda_index), seeded as
+// manual_seed(seed) seeds that default, sharing no state with it.
+char* convtorch_generator_seeded(int cuda_index, int64_t seed, at::Generator** out) {
+  return guarded([&] {
+    at::Generator source = generator_of(cuda_index);
+    at::Generator copy;
+    {
+      std::lock_guard<std::mutex> lock(source.mutex());
+      copy = source.clone();
+    }
+    copy.set_current_seed(static_cast<uint64_t>(seed));
+    *out = new at::Generator(std::move(copy));
+  });
+}
+
+void convtorch_generator_free(at::Generator* generator) { delete generator; }
+
+char* convtorch_generator_state(at::Generator* generator, Tensor** out) {
+  return guarded([&] { *out = new Tensor(generator->get_state()); });
+}
+
+char* convtorch_uniform_(Tensor* self, double from, double to, at::Generator* generator) {
+  return guarded([&] { self->uniform_(from, to, *generator); });
+}
+
+char* convtorch_normal_(Tensor* self, double mean, double std, at::Generator* generator) {
+  return guarded([&] { self->normal_(mean, std, *generator); });
+}
+
+// Fills an integer tensor from the generator's full range, as `random_()` does.
+char* convtorch_random_(Tensor* self, at::Generator* generator) {
+  return guarded([&] { self->random_(*generator); });
+}
+
+char* convtorch_randperm(int64_t n, at::Generator* generator, Tensor** out) {
+  return guarded([&] { *out = new Tensor(at::randperm(n, *generator, at::TensorOptions().dtype(at::kLong))); });
 }
 
 }  // extern "C"

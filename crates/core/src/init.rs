@@ -3,6 +3,7 @@
 //! `nn.Conv2d(...)` / `nn.Linear(...)` would, and only then re-initialised as asked.
 use crate::error::{invalid, Result};
 use crate::layer::Network;
+use crate::shim::PrivateGenerator;
 use tch::Tensor;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -33,41 +34,41 @@ fn fans(weight: &Tensor) -> (f64, f64) {
     ((dims[1] * receptive) as f64, (dims[0] * receptive) as f64)
 }
 
-fn pytorch_default(weight: &mut Tensor, bias: &mut Tensor) -> Result<()> {
+fn pytorch_default(weight: &Tensor, bias: &Tensor, generator: &mut PrivateGenerator) -> Result<()> {
     let (fan_in, _) = fans(weight);
     // kaiming_uniform_(w, a=sqrt(5)), written as torch writes it so the bound rounds the same.
     let a = 5f64.sqrt();
     let gain = (2.0 / (1.0 + a * a)).sqrt();
     let bound = 3f64.sqrt() * (gain / fan_in.sqrt());
-    let _ = weight.f_uniform_(-bound, bound)?;
+    generator.uniform_(weight, -bound, bound)?;
     let bias_bound = if fan_in > 0.0 { 1.0 / fan_in.sqrt() } else { 0.0 };
-    let _ = bias.f_uniform_(-bias_bound, bias_bound)?;
-    Ok(())
+    generator.uniform_(bias, -bias_bound, bias_bound)
 }
 
-/// Initialises every parameter of `network` in place from the global generator.
-pub fn initialise(network: &Network, init: Init) -> Result<()> {
+/// Initialises every parameter of `network` in place from `generator` (seeded as the seed
+/// script's `torch.manual_seed`, the draws are the script's).
+pub fn initialise(network: &Network, init: Init, generator: &mut PrivateGenerator) -> Result<()> {
     let _guard = tch::no_grad_guard();
-    let mut pairs: Vec<(Tensor, Tensor)> = network
+    let pairs: Vec<(Tensor, Tensor)> = network
         .parameters
         .chunks(2)
         .map(|pair| (pair[0].tensor.shallow_clone(), pair[1].tensor.shallow_clone()))
         .collect();
-    for (weight, bias) in pairs.iter_mut() {
-        pytorch_default(weight, bias)?;
+    for (weight, bias) in &pairs {
+        pytorch_default(weight, bias, generator)?;
     }
-    for (weight, bias) in pairs.iter_mut() {
+    for (weight, bias) in &pairs {
         match init {
             Init::Default => {}
             Init::Seed => {
-                let _ = weight.f_normal_(0.0, 0.01)?;
-                let _ = bias.f_zero_()?;
+                generator.normal_(weight, 0.0, 0.01)?;
+                let _ = bias.shallow_clone().f_zero_()?;
             }
             Init::Xavier => {
                 let (fan_in, fan_out) = fans(weight);
                 let bound = 3f64.sqrt() * (2.0 / (fan_in + fan_out)).sqrt();
-                let _ = weight.f_uniform_(-bound, bound)?;
-                let _ = bias.f_zero_()?;
+                generator.uniform_(weight, -bound, bound)?;
+                let _ = bias.shallow_clone().f_zero_()?;
             }
         }
     }

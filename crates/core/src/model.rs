@@ -6,6 +6,7 @@ use crate::init::{initialise, Init};
 use crate::layer::Network;
 use crate::optimizer::{Optimizer, OptimizerSpec};
 use crate::rng::Generators;
+use crate::shim::PrivateGenerator;
 use crate::spec::ModelSpec;
 use tch::{Device, Kind, Tensor};
 
@@ -68,12 +69,14 @@ pub fn host_values<T: tch::kind::Element + Default + Clone>(tensor: &Tensor) -> 
 }
 
 impl Model {
-    /// Seeds the global generator, initialises on the CPU (so CPU and CUDA models start from
-    /// the same numbers, as `model.to(device)` does in PyTorch), then moves to the device.
+    /// Initialises on the CPU from a generator seeded as `torch.manual_seed(seed)` seeds the
+    /// default one (so CPU and CUDA models start from the same numbers, as `model.to(device)`
+    /// does in PyTorch), then moves to the device. The default generators are not touched, so a
+    /// model can be created while another trains with its own states installed in them.
     pub fn new(spec: ModelSpec, options: ModelOptions) -> Result<Model> {
-        tch::manual_seed(options.seed);
+        let mut cpu_generator = PrivateGenerator::seeded(Device::Cpu, options.seed)?;
         let on_cpu = Network::build(&spec, Device::Cpu)?;
-        initialise(&on_cpu, options.init)?;
+        initialise(&on_cpu, options.init, &mut cpu_generator)?;
         let mut network = if options.device == Device::Cpu {
             on_cpu
         } else {
@@ -87,7 +90,7 @@ impl Model {
         network.fast_paths = options.fast_paths;
         let optimizer = Optimizer::new(options.optimizer, network.parameters.len())?;
         // Training draws continue from where initialisation left the seeded generators.
-        let generators = Generators::capture(options.device)?;
+        let generators = Generators::after_seeding(options.device, options.seed, &cpu_generator)?;
         Ok(Model {
             network,
             optimizer,

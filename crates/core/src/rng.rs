@@ -25,6 +25,17 @@ impl Generators {
         Ok(Generators { cpu: shim::rng_state(Device::Cpu)?, cuda })
     }
 
+    /// The states `manual_seed(seed)` and then the draws of `cpu` (the initialisation) would
+    /// leave in the default generators, read from private ones: the CPU's is `cpu`'s, and a
+    /// CUDA device's is freshly seeded (initialisation draws on the CPU).
+    pub fn after_seeding(device: Device, seed: i64, cpu: &shim::PrivateGenerator) -> Result<Generators> {
+        let cuda = match device {
+            Device::Cuda(_) => Some((device, shim::PrivateGenerator::seeded(device, seed)?.state()?)),
+            _ => None,
+        };
+        Ok(Generators { cpu: cpu.state()?, cuda })
+    }
+
     /// Makes these the default generators' states.
     pub fn install(&self) -> Result<()> {
         shim::set_rng_state(Device::Cpu, &self.cpu)?;

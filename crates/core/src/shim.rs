@@ -1,6 +1,6 @@
 //! Safe wrappers over the C++ shim (shim/shim.cpp): ATen calls that tch's API does not reach.
 use crate::error::{CoreError, Result};
-use std::ffi::{c_char, c_int, CStr};
+use std::ffi::{c_char, c_int, c_void, CStr};
 use tch::{Device, Tensor};
 use torch_sys::C_tensor;
 
@@ -12,6 +12,13 @@ extern "C" {
     fn convtorch_clear_grad(target: *mut C_tensor) -> *mut c_char;
     fn convtorch_rng_state(cuda_index: c_int, out: *mut *mut C_tensor) -> *mut c_char;
     fn convtorch_set_rng_state(cuda_index: c_int, state: *const C_tensor) -> *mut c_char;
+    fn convtorch_generator_seeded(cuda_index: c_int, seed: i64, out: *mut *mut c_void) -> *mut c_char;
+    fn convtorch_generator_free(generator: *mut c_void);
+    fn convtorch_generator_state(generator: *mut c_void, out: *mut *mut C_tensor) -> *mut c_char;
+    fn convtorch_uniform_(target: *mut C_tensor, from: f64, to: f64, generator: *mut c_void) -> *mut c_char;
+    fn convtorch_normal_(target: *mut C_tensor, mean: f64, std: f64, generator: *mut c_void) -> *mut c_char;
+    fn convtorch_random_(target: *mut C_tensor, generator: *mut c_void) -> *mut c_char;
+    fn convtorch_randperm(n: i64, generator: *mut c_void, out: *mut *mut C_tensor) -> *mut c_char;
 }
 
 /// Turns the shim's returned message (NULL on success) into a result.
@@ -70,6 +77,59 @@ pub fn set_rng_state(device: Device, state: &Tensor) -> Result<()> {
     checked(unsafe { convtorch_set_rng_state(generator_index(device), state.as_ptr()) })
 }
 
+/// A generator of its own, seeded as `manual_seed(seed)` seeds the default one of its device,
+/// and sharing nothing with the defaults: draws from it are the draws the seeded default would
+/// give, without disturbing whatever state the defaults hold (a training chunk's).
+pub struct PrivateGenerator {
+    handle: *mut c_void,
+}
+
+// SAFETY: the at::Generator is owned by this value alone; libtorch generators may be used from
+// any thread, one at a time (&mut self / owned use here, never shared).
+unsafe impl Send for PrivateGenerator {}
+
+impl Drop for PrivateGenerator {
+    fn drop(&mut self) {
+        unsafe { convtorch_generator_free(self.handle) };
+    }
+}
+
+fn new_tensor(body: impl FnOnce(*mut *mut C_tensor) -> *mut c_char) -> Result<Tensor> {
+    let mut out: *mut C_tensor = std::ptr::null_mut();
+    checked(body(&mut out))?;
+    // SAFETY: on success the shim stored a new heap tensor that we now own.
+    Ok(unsafe { Tensor::from_ptr(out) })
+}
+
+impl PrivateGenerator {
+    pub fn seeded(device: Device, seed: i64) -> Result<PrivateGenerator> {
+        let mut handle: *mut c_void = std::ptr::null_mut();
+        checked(unsafe { convtorch_generator_seeded(generator_index(device), seed, &mut handle) })?;
+        Ok(PrivateGenerator { handle })
+    }
+
+    /// libtorch's bytes of its state (as `rng_state` gives a default generator's).
+    pub fn state(&self) -> Result<Tensor> {
+        new_tensor(|out| unsafe { convtorch_generator_state(self.handle, out) })
+    }
+
+    pub fn uniform_(&mut self, tensor: &Tensor, from: f64, to: f64) -> Result<()> {
+        checked(unsafe { convtorch_uniform_(target(tensor), from, to, self.handle) })
+    }
+
+    pub fn normal_(&mut self, tensor: &Tensor, mean: f64, std: f64) -> Result<()> {
+        checked(unsafe { convtorch_normal_(target(tensor), mean, std, self.handle) })
+    }
+
+    pub fn random_(&mut self, tensor: &Tensor) -> Result<()> {
+        checked(unsafe { convtorch_random_(target(tensor), self.handle) })
+    }
+
+    pub fn randperm(&mut self, n: i64) -> Result<Tensor> {
+        new_tensor(|out| unsafe { convtorch_randperm(n, self.handle, out) })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -87,6 +147,21 @@ mod tests {
         let diff = (&fused - &two_step).abs().max().double_value(&[]);
         assert!(diff < 1e-6, "{diff}");
         assert!((&fused - &p).abs().max().double_value(&[]) > 0.01);
+    }
+
+    #[test]
+    fn a_private_generator_draws_what_the_seeded_default_draws_and_leaves_the_default_alone() {
+        tch::manual_seed(11);
+        let expected = Tensor::f_empty([6], (Kind::Float, Device::Cpu)).unwrap().f_uniform_(-1.0, 1.0).unwrap();
+        let expected_perm = Tensor::f_randperm(9, (Kind::Int64, Device::Cpu)).unwrap();
+        tch::manual_seed(5);
+        let default_before = rng_state(Device::Cpu).unwrap();
+        let mut private = PrivateGenerator::seeded(Device::Cpu, 11).unwrap();
+        let drawn = Tensor::f_empty([6], (Kind::Float, Device::Cpu)).unwrap();
+        private.uniform_(&drawn, -1.0, 1.0).unwrap();
+        assert!(drawn.equal(&expected));
+        assert!(private.randperm(9).unwrap().equal(&expected_perm));
+        assert!(rng_state(Device::Cpu).unwrap().equal(&default_before), "the default generator was not touched");
     }
 
     #[test]

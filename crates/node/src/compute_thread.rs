@@ -1,6 +1,6 @@
 //! Where the addon's libtorch calls run.
 //!
-//! The heavy work (training chunks, evaluation, model creation) runs on one long-lived compute
+//! The heavy work (training chunks, evaluation) runs on one long-lived compute
 //! thread. OpenMP keeps a thread team per calling thread, and libgomp stops spinning (sleeping
 //! and waking on every parallel region) once its teams hold more threads than there are CPUs:
 //! calls from both the main thread and libuv's pool made training ~30% slower on two cores

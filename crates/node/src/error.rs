@@ -32,7 +32,7 @@ fn caught<T>(body: impl FnOnce() -> convtorch_core::Result<T>) -> napi::Result<T
 }
 
 /// Runs `body` on the compute thread, behind any queued work: for calls that draw from the
-/// generators a running training chunk has installed (model creation, a training step).
+/// default generators a running training chunk has installed (a training step).
 pub fn guarded<T: Send>(body: impl FnOnce() -> convtorch_core::Result<T> + Send) -> napi::Result<T> {
     on_compute_thread(|| caught(body))
 }

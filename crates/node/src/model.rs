@@ -92,9 +92,11 @@ impl NativeModel {
 
 #[napi]
 impl NativeModel {
+    /// Draws its initial weights from generators of its own: it does not wait for another
+    /// model's training chunk.
     #[napi(factory)]
     pub fn create(spec_json: String, options: CreateOptions) -> napi::Result<NativeModel> {
-        guarded(|| {
+        guarded_quick(|| {
             let spec = ModelSpec::from_json(&spec_json)?;
             let device = parse_device(&options.device)?;
             let init = Init::parse(&options.init)?;

@@ -85,7 +85,7 @@ pub fn torch_loader_orders(
     epochs: u32,
     count: i64,
 ) -> napi::Result<Vec<napi::bindgen_prelude::Uint32Array>> {
-    let orders = crate::error::guarded(|| {
+    let orders = crate::error::guarded_quick(|| {
         let spec = convtorch_core::ModelSpec::from_json(&spec_json)?;
         let init = convtorch_core::init::Init::parse(&init)?;
         convtorch_core::torch_order::seed_script_orders(&spec, init, seed, epochs as usize, count)
