@@ -228,7 +228,7 @@ test('resolveData() on a directory of no known layout lists the layouts it looke
 
 test('bad options are InvalidArgumentErrors naming the field', async (t) => {
   const dir = await fresh('options')
-  await t.throwsAsync(loadImageFolder(dir, { imageSize: [0, 4] }), { instanceOf: InvalidArgumentError, message: /loadImageFolder\(\): imageSize must be \[height, width\] of positive integers, got \[0,4\]/ })
+  await t.throwsAsync(loadImageFolder(dir, { imageSize: [0, 4] }), { instanceOf: InvalidArgumentError, message: /loadImageFolder\(\): imageSize must be \[height, width\] of positive integers, got \[0, 4\]/ })
   await t.throwsAsync(loadImageFolder(dir, { channels: 4 as 3 }), { instanceOf: InvalidArgumentError, message: /channels must be 1 \(grey\) or 3 \(RGB\), got 4/ })
   await t.throwsAsync(loadImageFolder(dir, { concurrency: 0 }), { instanceOf: InvalidArgumentError, message: /concurrency must be a positive integer, got 0/ })
   await t.throwsAsync(loadImageFolder(dir), { instanceOf: DatasetError, message: /is not an image folder: no subfolder holds images/ })
