@@ -1,5 +1,5 @@
 import test from 'ava'
-import { DeviceUnavailableError, InvalidArgumentError, Model, ModelSpecError, seedSpec } from '../src/index'
+import { DeviceUnavailableError, InvalidArgumentError, Model, ModelSpecError, seedSpec, type Device } from '../src/index'
 
 test('trainStep() refuses a batch whose pixel count does not match the labels', (t) => {
   const model = Model.create({ device: 'cpu' })
@@ -16,7 +16,7 @@ test('trainStep() refuses labels outside [0, classes)', (t) => {
 })
 
 test('an unknown device name is an InvalidArgumentError naming the value', (t) => {
-  const error = t.throws(() => Model.create({ device: 'tpu:0' }), { instanceOf: InvalidArgumentError })
+  const error = t.throws(() => Model.create({ device: 'tpu:0' as Device }), { instanceOf: InvalidArgumentError })
   t.regex(error!.message, /device must be 'auto', 'cpu', 'cuda' or 'cuda:N', got 'tpu:0'/)
 })
 

@@ -51,7 +51,9 @@ export const DEVICE_PATTERN = /^(auto|cpu|cuda(:\d+)?)$/
 export function deviceOption() {
   const option = new Option('--device <d>', 'auto | cpu | cuda | cuda:N (auto: cuda:0 where a GPU is usable)')
   return option.argParser((raw) => {
-    if (!DEVICE_PATTERN.test(raw)) throw new UsageError(`--device must be auto, cpu, cuda or cuda:N, got '${raw}'${didYouMean(raw, ['auto', 'cpu', 'cuda'])}`)
+    // PyTorch's name for a GPU is cuda; "gpu" is one letter from "cpu", the opposite of the intent.
+    const hint = /^gpu(:\d+)?$/.test(raw) ? ` (did you mean ${raw.replace('gpu', 'cuda')}?)` : didYouMean(raw, ['auto', 'cpu', 'cuda'])
+    if (!DEVICE_PATTERN.test(raw)) throw new UsageError(`--device must be auto, cpu, cuda or cuda:N, got '${raw}'${hint}`)
     return raw as 'auto' | 'cpu' | 'cuda' | `cuda:${number}`
   })
 }

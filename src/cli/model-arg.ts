@@ -1,12 +1,12 @@
 import { readFileSync } from 'node:fs'
 import { checkModelDescription, MODEL_FORMAT } from '../checkpoint/contents'
 import { ModelSpecError } from '../errors'
-import { presets } from '../model/presets'
+import { presets, type PresetName } from '../model/presets'
 import type { ModelSpec } from '../model/spec'
 
 /** --model: a preset name, a spec JSON file, or a checkpoint's model.json (its spec is used). */
-export function modelArgument(raw: string | undefined): string | ModelSpec | undefined {
-  if (raw === undefined || Object.hasOwn(presets, raw)) return raw
+export function modelArgument(raw: string | undefined): PresetName | ModelSpec | undefined {
+  if (raw === undefined || Object.hasOwn(presets, raw)) return raw as PresetName | undefined
   let text: string
   try {
     text = readFileSync(raw, 'utf8')
