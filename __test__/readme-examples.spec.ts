@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import sharp from 'sharp'
 import { bundledMnistDir, MNIST_FILES, Model, readIdxFile } from '../src/index'
-import { bareEnv, emptyProject, installInto, packTarballs, root, run, withTorch } from './helpers/packed-install'
+import { bareEnv, emptyProject, installInto, packTarballs, root, run, torchPythonOrSkip, withTorch } from './helpers/packed-install'
 import { commandWithFewerEpochs, readme, withFewerEpochs } from './helpers/readme-examples'
 import { writeShapes } from './helpers/shapes-dataset'
 
@@ -57,12 +57,8 @@ const versionOf = async (name: string) => JSON.parse(await readFile(join(root, '
 
 test('every README example works in a fresh project: the TypeScript ones type-check (strict, skipLibCheck false) and run as CommonJS and as ES modules, the commands run', async (t) => {
   t.timeout(40 * 60_000)
-  const python = process.env.CONVTORCH_PYTHON
-  if (!python) {
-    t.log('skipped: CONVTORCH_PYTHON is not set (run through `npm test`), so no torch 2.11 is known to put on PATH')
-    t.pass()
-    return
-  }
+  const python = torchPythonOrSkip(t)
+  if (!python) return
   const { tarballs, pack } = await packTarballs()
   t.is(pack.status, 0, pack.stderr)
   // A PyTorch-named state_dict of the seed ConvNet, for `model.loadWeights('torch.safetensors')`.

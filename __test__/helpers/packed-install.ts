@@ -1,6 +1,7 @@
 // convtorch as a user gets it: packed by scripts/pack.mjs (as it would be published) and
 // installed into an empty project, with only node and npm on PATH (no Rust). Shared by the
 // clean-install and README-examples tests.
+import type { ExecutionContext } from 'ava'
 import { spawnSync, type SpawnSyncReturns } from 'node:child_process'
 import { mkdtemp, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
@@ -15,6 +16,15 @@ export function run(command: string, args: string[], cwd: string, env: NodeJS.Pr
 /** No cargo, no rustc, no LD_LIBRARY_PATH: node and npm, as on a user's machine. */
 export function bareEnv(): NodeJS.ProcessEnv {
   return { HOME: process.env.HOME, PATH: `${dirname(process.execPath)}:/usr/bin:/bin`, npm_config_cache: process.env.npm_config_cache ?? join(process.env.HOME ?? '/tmp', '.npm') }
+}
+
+/** The python3 of a torch 2.11 that `npm test` sets up, or null (the test passes, saying why it did nothing). */
+export function torchPythonOrSkip(t: ExecutionContext): string | null {
+  const python = process.env.CONVTORCH_PYTHON
+  if (python) return python
+  t.log('skipped: CONVTORCH_PYTHON is not set (run through `npm test`), so no torch 2.11 is known to put on PATH')
+  t.pass()
+  return null
 }
 
 /** `env` with the python3 of a torch 2.11 first on PATH: what convtorch's libtorch lookup finds. */
