@@ -1,11 +1,8 @@
 import test from 'ava'
-import { spawnSync } from 'node:child_process'
-import { readlinkSync } from 'node:fs'
-import { mkdtemp, readdir, writeFile } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
-import { dirname, join } from 'node:path'
-
-const root = join(__dirname, '..', '..')
+import { readFileSync, readlinkSync } from 'node:fs'
+import { readdir, writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { bareEnv, emptyProject, installInto, packTarballs, run, torchPythonOrSkip, withTorch } from './helpers/packed-install'
 
 // The user's ten lines: import convtorch, train one short epoch, print the result.
 const APP = `const { loadMnist, train } = require('convtorch')
@@ -18,39 +15,38 @@ async function main() {
 main().catch((error) => { console.error(error.name + ': ' + error.message); process.exit(1) })
 `
 
-function run(command: string, args: string[], cwd: string, env: NodeJS.ProcessEnv) {
-  return spawnSync(command, args, { cwd, env, encoding: 'utf8', timeout: 600_000 })
-}
-
 test('both npm tarballs install into an empty project and train there, without Rust or LD_LIBRARY_PATH', async (t) => {
-  const python = process.env.CONVTORCH_PYTHON
-  if (!python) {
-    t.log('skipped: CONVTORCH_PYTHON is not set (run through `npm test`), so no torch 2.11 is known to put on PATH')
-    t.pass()
-    return
-  }
-  const packages = await mkdtemp(join(tmpdir(), 'convtorch-packages-'))
-  const pack = run(process.execPath, [join(root, 'scripts', 'pack.mjs'), '--out', packages], root, process.env)
+  // Packing builds the portable addon: minutes with a cold cargo cache, past ava's 5 minutes of silence.
+  t.timeout(30 * 60_000)
+  const python = torchPythonOrSkip(t)
+  if (!python) return
+  const { tarballs, pack } = await packTarballs()
   t.is(pack.status, 0, pack.stderr)
-  const tarballs = (await readdir(packages)).filter((f) => f.endsWith('.tgz')).map((f) => join(packages, f))
-  t.is(tarballs.length, 2, `tarballs: ${tarballs.join(', ')}`)
+  t.deepEqual(tarballs.map((f) => f.replace(/^.*\//, '')), ['convtorch-linux-x64-gnu-0.1.0.tgz', 'convtorch-0.1.0.tgz'])
 
-  const app = await mkdtemp(join(tmpdir(), 'convtorch-app-'))
-  await writeFile(join(app, 'package.json'), JSON.stringify({ name: 'app', private: true, version: '1.0.0' }))
+  const app = await emptyProject('commonjs')
   await writeFile(join(app, 'app.js'), APP)
-  // No cargo, no rustc, no LD_LIBRARY_PATH: node and npm, and a python3 whose torch is 2.11.
-  const bare = { HOME: process.env.HOME, PATH: `${dirname(process.execPath)}:/usr/bin:/bin`, npm_config_cache: process.env.npm_config_cache ?? join(process.env.HOME ?? '/tmp', '.npm') }
+  const bare = bareEnv()
   t.is(run('sh', ['-c', 'command -v cargo rustc || true'], app, bare).stdout.trim(), '', 'no Rust toolchain on PATH')
-  const install = run('npm', ['install', '--no-audit', '--no-fund', ...tarballs], app, bare)
+  const install = installInto(app, tarballs)
   t.is(install.status, 0, install.stderr)
+  // npm 11 warns of every installed package with install scripts; the clone's prepare was one.
+  t.notRegex(install.stderr, /convtorch[^\n]*\((prepare|preinstall|install|postinstall):/, 'no install-time script of convtorch for npm to warn about')
+
+  // What was published: no clone-only scripts, and the source maps' sources are in the package.
+  const installed = join(app, 'node_modules', 'convtorch')
+  const manifest = JSON.parse(readFileSync(join(installed, 'package.json'), 'utf8'))
+  t.is(manifest.scripts, undefined, 'no prepare (nor any clone script) in the published package.json')
+  const map = JSON.parse(readFileSync(join(installed, 'dist', 'src', 'index.js.map'), 'utf8'))
+  t.notThrows(() => readFileSync(join(installed, 'dist', 'src', map.sources[0])), `source map source ${map.sources[0]} ships`)
+  t.true((await readdir(join(installed, 'dist'))).includes('binding.d.ts'), "dist/binding.d.ts, which dist/src/native.d.ts imports as '../binding'")
 
   const withoutTorch = run(process.execPath, ['app.js'], app, bare)
   t.not(withoutTorch.status, 0)
   t.regex(withoutTorch.stderr, /LibtorchLoadError: no libtorch 2\.11 was found\. Tried, in order:/)
   t.regex(withoutTorch.stderr, /Fix: run `npx convtorch setup-torch`/)
 
-  const withTorch = { ...bare, PATH: `${dirname(python)}:${bare.PATH}` }
-  const trained = run(process.execPath, ['app.js'], app, withTorch)
+  const trained = run(process.execPath, ['app.js'], app, withTorch(bare, python))
   t.is(trained.status, 0, trained.stderr)
   const result = JSON.parse(trained.stdout.trim())
   t.log(`trained in the new project: ${JSON.stringify(result)}`)
@@ -60,4 +56,14 @@ test('both npm tarballs install into an empty project and train there, without R
   t.regex(link, /torch\/lib$/, 'the loader linked the addon to the torch of python3 on PATH')
   const runpath = run('readelf', ['-d', join(app, 'node_modules', 'convtorch-linux-x64-gnu', 'convtorch.linux-x64-gnu.node')], app, bare)
   if (runpath.status === 0) t.regex(runpath.stdout, /RUNPATH\)\s+Library runpath: \[\$ORIGIN\/libtorch\]/)
+
+  // The main tarball alone: npm skips the unpublished platform package silently; convtorch names it.
+  const orphan = await emptyProject('commonjs')
+  await writeFile(join(orphan, 'app.js'), APP)
+  const alone = installInto(orphan, [tarballs[1]])
+  t.is(alone.status, 0, alone.stderr)
+  const missing = run(process.execPath, ['app.js'], orphan, withTorch(bare, python))
+  t.not(missing.status, 0)
+  t.regex(missing.stderr, /the package convtorch-linux-x64-gnu@0\.1\.0 .* is not installed beside convtorch/)
+  t.regex(missing.stderr, /npm install \.\/convtorch-linux-x64-gnu-0\.1\.0\.tgz \.\/convtorch-0\.1\.0\.tgz/)
 })

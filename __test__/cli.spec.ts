@@ -1,10 +1,11 @@
 import test from 'ava'
-import { spawn, spawnSync } from 'node:child_process'
+import { spawnSync } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import { mkdtemp, readFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { drawDigits } from './helpers/draw-digits'
+import { signalledRun } from './helpers/signal-cli'
 import { smallMnistDir } from './helpers/small-mnist'
 
 const cli = join(__dirname, '..', 'src', 'cli', 'main.js')
@@ -61,18 +62,8 @@ test('Ctrl-C stops convtorch train with exit code 130; --resume then ends where 
   // 188 batches an epoch: the signal, honoured between native calls of 50 batches, lands inside one.
   const flags = ['--data', dir, '--device', 'cpu', '--optimizer', 'adam', '--lr', '0.002', '--shuffle', 'seeded', '--batch-size', '32']
   // Six epochs, interrupted in the second: room for the signal to arrive late on a busy machine.
-  const child = spawn(process.execPath, [cli, 'train', ...flags, '--epochs', '6', '--out', out], { stdio: ['ignore', 'pipe', 'pipe'] })
-  let stdout = ''
-  let stderr = ''
-  child.stderr.on('data', (chunk) => (stderr += chunk))
-  const code = await new Promise<number | null>((resolve) => {
-    child.stdout.on('data', (chunk) => {
-      stdout += chunk
-      // Interrupt once the first epoch is complete and the second has started.
-      if (/Epoch: 002\/006 \| Batch 000/.test(stdout) && !child.killed) child.kill('SIGINT')
-    })
-    child.on('exit', resolve)
-  })
+  // Interrupt once the first epoch is complete and the second has started.
+  const { code, stderr } = await signalledRun(['train', ...flags, '--epochs', '6', '--out', out], /Epoch: 002\/006 \| Batch 000/, 'SIGINT')
   t.is(code, 130, stderr)
   t.regex(stderr, /stopping after the current batches and saving a checkpoint/)
   // The signal is honoured between native calls (50 batches each), so where it lands varies.

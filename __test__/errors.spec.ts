@@ -1,5 +1,5 @@
 import test from 'ava'
-import { ConvtorchError, DeviceUnavailableError, ERROR_CLASSES, fromNative, InternalError, InvalidArgumentError, Model, ModelSpecError, seedSpec } from '../src/index'
+import { ConvtorchError, DeviceUnavailableError, ERROR_CLASSES, fromNative, InternalError, InvalidArgumentError, Model, ModelSpecError, seedSpec, type Device } from '../src/index'
 import { native } from '../src/native'
 
 test('trainStep() refuses a batch whose pixel count does not match the labels', (t) => {
@@ -17,7 +17,7 @@ test('trainStep() refuses labels outside [0, classes)', (t) => {
 })
 
 test('an unknown device name is an InvalidArgumentError naming the value', (t) => {
-  const error = t.throws(() => Model.create({ device: 'tpu:0' }), { instanceOf: InvalidArgumentError })
+  const error = t.throws(() => Model.create({ device: 'tpu:0' as Device }), { instanceOf: InvalidArgumentError })
   t.regex(error!.message, /device must be 'auto', 'cpu', 'cuda' or 'cuda:N', got 'tpu:0'/)
 })
 

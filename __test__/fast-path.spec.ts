@@ -56,7 +56,7 @@ test('a second concurrent call on one model is refused with BusyError, and the f
 // Fast paths: activation after max-pool, our CPU max-pooling kernel (values through gather),
 // and the first convolution as one matrix product. Each spec exercises a different geometry.
 const fastPathSpecs = {
-  seed: 'seed',
+  seed: 'seed' as const,
   leakyTanh: { input: [1, 28, 28] as [number, number, number], classes: 10, layers: [
     { type: 'conv2d' as const, filters: 6, kernel: 3, padding: 1 }, { type: 'leakyRelu' as const, slope: 0.05 }, { type: 'maxPool2d' as const, kernel: 2 },
     { type: 'conv2d' as const, filters: 8, kernel: 3 }, { type: 'tanh' as const }, { type: 'maxPool2d' as const, kernel: 2 },

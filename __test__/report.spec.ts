@@ -121,5 +121,5 @@ test('convtorch report rebuilds the report of an interrupted run, then of the sa
   t.true((await stat(join(out, 'loss.png'))).size > 10_000)
   const missing = spawnSync(process.execPath, [cli, 'report'], { encoding: 'utf8' })
   t.is(missing.status, 2)
-  t.regex(missing.stderr, /convtorch report: expected one RUN_DIR, got none/)
+  t.regex(missing.stderr, /^convtorch report: missing required argument 'run-dir'\nRun `convtorch report --help`/)
 })

@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs'
 import { mkdtemp, readFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { InvalidArgumentError, Model, train, TrainingAbortedError, type BatchEnd } from '../src/index'
+import { InvalidArgumentError, Model, train, TrainingAbortedError, type BatchEnd, type Device } from '../src/index'
 import { mnist } from './helpers/mnist'
 
 async function subsets(trainCount: number, testCount: number) {
@@ -62,7 +62,7 @@ test('train() names the field and the value of a bad option', async (t) => {
   await t.throwsAsync(train({ batchSize: 0 }), { instanceOf: InvalidArgumentError, message: 'train(): batchSize must be an integer in [1, 2147483647], got 0' })
   await t.throwsAsync(train({ epochs: 1.5 }), { instanceOf: InvalidArgumentError, message: /epochs must be an integer in \[1, 2147483647\], got 1.5/ })
   await t.throwsAsync(train({ lr: -1 }), { instanceOf: InvalidArgumentError, message: /lr must be a number in \(0, 3.4e38\] \(a float32\), got -1/ })
-  await t.throwsAsync(train({ device: 'gpu' }), { instanceOf: InvalidArgumentError, message: /device must be 'auto', 'cpu', 'cuda' or 'cuda:N', got 'gpu'/ })
+  await t.throwsAsync(train({ device: 'gpu' as Device }), { instanceOf: InvalidArgumentError, message: /device must be 'auto', 'cpu', 'cuda' or 'cuda:N', got 'gpu'/ })
   await t.throwsAsync(train({ seed: -2 }), { instanceOf: InvalidArgumentError, message: /seed must be a non-negative integer, got -2/ })
   await t.throwsAsync(train({ dropLast: 'yes' as unknown as boolean }), { instanceOf: InvalidArgumentError, message: /dropLast must be true or false, got 'yes'/ })
   await t.throwsAsync(train({ data: '/no/such/dir' }), { message: /data must be 'mnist', a directory \(IDX, CIFAR-10 binaries or an image folder\) or an http\(s\) URL, got '\/no\/such\/dir'/ })

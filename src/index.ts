@@ -1,8 +1,12 @@
 // convtorch: convolutional neural networks trained from TypeScript on libtorch.
+// The public types use Node's (Buffer, AbortSignal, NodeJS.ProcessEnv): the reference, kept in
+// index.d.ts, loads @types/node (a peer dependency) in projects whose tsconfig lists no types.
+/// <reference types="node" preserve="true" />
 export * from './errors'
 export { cuda, nativeMemory, runtimeInfo, setNumThreads, torchVersion, type RuntimeInfo } from './runtime'
 export { Model, type Evaluation, type FeatureMaps, type Init, type ModelOptions, type Prediction, type Tensor } from './model/model'
 export type { LayerSpec, ModelSpec, Padding, Pair } from './model/spec'
+export type { Device } from './model/device'
 export { preset, presets, resolveSpec, seedSpec, strongSpec, type PresetName } from './model/presets'
 export { inferShapes, formatShape, type LayerShape, type Shape } from './model/shapes'
 export type { OptimizerOptions } from './model/optimizer'
@@ -29,7 +33,7 @@ export type { LoopState } from './training/loop-state'
 export { readCheckpoint, writeCheckpoint, type CheckpointContents } from './checkpoint/checkpoint'
 export type { ModelDescription, TrainingState } from './checkpoint/contents'
 export { accuracy, confusionMatrix, mean, perClassMetrics, type ClassMetrics } from './training/metrics'
-export type { ResolvedOptions, TrainOptions } from './training/options'
+export type { ResolvedOptions, TrainOptimizerOptions, TrainOptions } from './training/options'
 export { checkAugment, parseAugment, type AugmentOptions } from './training/augment'
 export { channelStatistics } from './data/statistics'
 export { train, TrainingAbortedError, type TestResult, type Timings, type TrainResult } from './training/train'

@@ -152,12 +152,26 @@ export function linkLibtorch(addon: string, libDir: string): string {
   }
 }
 
+export const PLATFORM_PACKAGE = 'convtorch-linux-x64-gnu'
+
+/** Which package is missing and how to get it: the prebuilt addon is an optional dependency, which npm skips silently. */
+export function missingAddonMessage(platform = `${process.platform}-${process.arch}`): string {
+  if (platform !== 'linux-x64') {
+    return `convtorch has a prebuilt addon for Linux x86_64 (glibc) only, and this is ${platform}; build it from a clone of convtorch (\`npm run build\`).`
+  }
+  const manifest = JSON.parse(readFileSync(join(packageRoot, 'package.json'), 'utf8')) as { version: string; optionalDependencies?: Record<string, string> }
+  const version = manifest.optionalDependencies?.[PLATFORM_PACKAGE] ?? manifest.version
+  return [
+    `the convtorch addon is missing: the package ${PLATFORM_PACKAGE}@${version} (convtorch's prebuilt addon for Linux x86_64, glibc) is not installed beside convtorch, and there is no ${join(packageRoot, 'convtorch.linux-x64-gnu.node')}.`,
+    `npm installs it as an optional dependency of convtorch and skips it without a word when it cannot (--omit=optional, or a registry that lacks it).`,
+    `Fix: \`npm install ${PLATFORM_PACKAGE}@${version}\`; or, with the two tarballs that \`npm run package\` makes in a convtorch clone, install both in one command, the platform package first: \`npm install ./${PLATFORM_PACKAGE}-${version}.tgz ./convtorch-${manifest.version}.tgz\`; in a clone, \`npm run build\` builds the addon.`,
+  ].join('\n')
+}
+
 /** Makes libtorch visible to the addon; throws LibtorchLoadError listing the lookup. */
 export function prepareLibtorch(): { choice: LibtorchChoice; addon: string } {
   const addon = addonPath()
-  if (!addon) {
-    throw new LibtorchLoadError(`the convtorch addon is missing: neither ${join(packageRoot, 'convtorch.linux-x64-gnu.node')} nor the package convtorch-linux-x64-gnu is installed. Reinstall convtorch (npm install convtorch), or in a clone run \`npm run build\`.`)
-  }
+  if (!addon) throw new LibtorchLoadError(missingAddonMessage())
   const { choice, attempts } = findLibtorch()
   if (!choice) {
     throw new LibtorchLoadError(`no libtorch ${REQUIRED_TORCH} was found. Tried, in order:\n${describeAttempts(attempts)}\nFix: run \`${FIX_COMMAND}\` (installs torch 2.11.0 from PyPI for convtorch), or \`pip install torch==2.11.0\`, or set CONVTORCH_LIBTORCH to a libtorch 2.11 directory.`)

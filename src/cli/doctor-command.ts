@@ -1,13 +1,22 @@
-import { parseArgs } from 'node:util'
+// convtorch doctor: what a bug report needs to say about this machine.
+import type { Command } from '@commander-js/extra-typings'
 import { describeAttempts, findLibtorch, REQUIRED_TORCH } from '../libtorch'
 import { libtorchChoice } from '../native'
 import { runtimeInfo } from '../runtime'
-
-const VERSION: string = require('../../../package.json').version
+import { VERSION } from './version'
 
 /** Everything a bug report needs; exit code 1 when convtorch cannot run here. */
-export function doctorCommand(argv: string[]): number {
-  const { values } = parseArgs({ args: argv, options: { json: { type: 'boolean', default: false } }, strict: true })
+export function doctorCommand(program: Command): void {
+  program
+    .command('doctor')
+    .description('what convtorch found here: libtorch, CUDA devices, cuDNN, threads (exit code 1 where it cannot run)')
+    .option('--json', 'one JSON object')
+    .action((options) => {
+      process.exitCode = doctor(options.json ?? false)
+    })
+}
+
+function doctor(json: boolean): number {
   const report: Record<string, unknown> = { convtorch: VERSION, node: process.version, platform: `${process.platform}-${process.arch}` }
   let usable = false
   try {
@@ -20,7 +29,7 @@ export function doctorCommand(argv: string[]): number {
     report.lookup = findLibtorch().attempts
   }
   report.usable = usable
-  if (values.json) {
+  if (json) {
     process.stdout.write(`${JSON.stringify(report)}\n`)
     return usable ? 0 : 1
   }

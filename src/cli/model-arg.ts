@@ -1,20 +1,27 @@
 import { readFileSync } from 'node:fs'
+import { checkModelDescription, MODEL_FORMAT } from '../checkpoint/contents'
 import { ModelSpecError } from '../errors'
-import { presets } from '../model/presets'
+import { presets, type PresetName } from '../model/presets'
 import type { ModelSpec } from '../model/spec'
 
-/** --model: a preset name or the path of a spec JSON file. */
-export function modelArgument(raw: string | undefined): string | ModelSpec | undefined {
-  if (raw === undefined || Object.hasOwn(presets, raw)) return raw
+/** --model: a preset name, a spec JSON file, or a checkpoint's model.json (its spec is used). */
+export function modelArgument(raw: string | undefined): PresetName | ModelSpec | undefined {
+  if (raw === undefined || Object.hasOwn(presets, raw)) return raw as PresetName | undefined
   let text: string
   try {
     text = readFileSync(raw, 'utf8')
   } catch (error) {
-    throw new ModelSpecError(`--model '${raw}' is neither a preset (${Object.keys(presets).join(', ')}) nor a readable spec file: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`)
+    const code = (error as NodeJS.ErrnoException).code
+    const hint = code === 'EISDIR' ? ' (a directory: commands that load trained models take run and checkpoint directories)' : ''
+    throw new ModelSpecError(`--model '${raw}' is neither a preset (${Object.keys(presets).join(', ')}) nor a readable spec file: ${code ?? (error as Error).message}${hint}`)
   }
+  let json: unknown
   try {
-    return JSON.parse(text) as ModelSpec
+    json = JSON.parse(text)
   } catch (error) {
     throw new ModelSpecError(`${raw} is not valid JSON: ${(error as Error).message}`)
   }
+  // convtorch's own model file wraps the spec with the optimizer, seed and normalisation.
+  if (typeof json === 'object' && json !== null && (json as { format?: unknown }).format === MODEL_FORMAT) return checkModelDescription(raw, json).spec
+  return json as ModelSpec
 }

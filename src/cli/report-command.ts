@@ -1,32 +1,21 @@
-import { parseArgs } from 'node:util'
+// convtorch report: rebuild a run's report.html and PNGs from its files.
+import { Option, type Command } from '@commander-js/extra-typings'
+import { defaultCacheDir } from '../data/sources'
 import { reportInputFromRun } from '../report/from-run'
 import { writeReport } from '../report/write-report'
-import { UsageError } from './args'
+import { deviceOption } from './flags'
 
-export const REPORT_HELP = `Usage: convtorch report RUN_DIR [options]
-
-Rebuilds RUN_DIR/report.html and its PNGs (loss, accuracy, confusion) from the run's files,
-also for a run that was interrupted or resumed.
-
-  --device D          where the checkpoint is evaluated for the misclassified grid (cpu)
-  --cache-dir DIR     download cache, where the run's data was a URL
-  --json              the files written, as one JSON object
-`
-
-export async function reportCommand(argv: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    options: { device: { type: 'string' }, 'cache-dir': { type: 'string' }, json: { type: 'boolean', default: false }, help: { type: 'boolean', default: false } },
-    strict: true,
-    allowPositionals: true,
-  })
-  if (values.help) {
-    process.stdout.write(REPORT_HELP)
-    return 0
-  }
-  if (positionals.length !== 1) throw new UsageError(`convtorch report: expected one RUN_DIR, got ${positionals.length === 0 ? 'none' : positionals.map((p) => `'${p}'`).join(' ')}`)
-  const [runDir] = positionals
-  const files = await writeReport(runDir, await reportInputFromRun(runDir, { device: values.device, cacheDir: values['cache-dir'] }))
-  process.stdout.write(values.json ? `${JSON.stringify({ files })}\n` : files.map((f) => `Wrote ${f}\n`).join(''))
-  return 0
+export function reportCommand(program: Command): void {
+  program
+    .command('report')
+    .description("rebuild a run directory's report.html and PNGs (loss, accuracy, confusion) from its files, also for an interrupted or resumed run")
+    .argument('<run-dir>', 'the run directory')
+    .addOption(deviceOption().default('cpu', 'cpu: where the checkpoint is evaluated for the misclassified grid'))
+    .addOption(new Option('--cache-dir <dir>', "download cache, where the run's data was a URL").default(defaultCacheDir()))
+    .option('--json', 'the files written, as one JSON object')
+    .addHelpText('after', '\nExample:\n  convtorch report runs/latest')
+    .action(async (runDir, options) => {
+      const files = await writeReport(runDir, await reportInputFromRun(runDir, { device: options.device, cacheDir: options.cacheDir }))
+      process.stdout.write(options.json ? `${JSON.stringify({ files })}\n` : files.map((f) => `Wrote ${f}\n`).join(''))
+    })
 }

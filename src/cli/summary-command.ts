@@ -1,4 +1,6 @@
-import { parseArgs } from 'node:util'
+import { existsSync, statSync } from 'node:fs'
+import { Option, type Command } from '@commander-js/extra-typings'
+import { readCheckpoint } from '../checkpoint/checkpoint'
 import { formatShape, inferShapes } from '../model/shapes'
 import { preset } from '../model/presets'
 import type { ModelSpec } from '../model/spec'
@@ -19,15 +21,27 @@ export function summary(spec: ModelSpec): string {
   return [rule, line(rows[0]), rule, ...rows.slice(1).map(line), rule, `Total params: ${total.toLocaleString('en-US')}`, `Trainable params: ${total.toLocaleString('en-US')}`, rule].join('\n')
 }
 
-export function summaryCommand(argv: string[]): number {
-  const { values } = parseArgs({ args: argv, options: { model: { type: 'string' }, json: { type: 'boolean', default: false } }, strict: true })
-  const model = modelArgument(values.model) ?? 'seed'
-  const spec = typeof model === 'string' ? preset(model) : model
-  if (values.json) {
-    const layers = inferShapes(spec)
-    process.stdout.write(`${JSON.stringify({ input: spec.input, layers, totalParameters: layers.reduce((s, l) => s + l.parameters, 0) })}\n`)
-  } else {
-    process.stdout.write(`${summary(spec)}\n`)
-  }
-  return 0
+/** --model for summary: a preset, a spec file, a checkpoint's model.json, or a run or checkpoint directory. */
+async function specOf(raw: string): Promise<ModelSpec> {
+  if (existsSync(raw) && statSync(raw).isDirectory()) return (await readCheckpoint(raw)).model.spec
+  const model = modelArgument(raw) ?? 'seed'
+  return typeof model === 'string' ? preset(model) : model
+}
+
+export function summaryCommand(program: Command): void {
+  program
+    .command('summary')
+    .description("each layer's output shape and parameter count, checked before any tensor exists")
+    .addOption(new Option('--model <m>', 'a preset (seed, strong), a spec JSON file, a model.json of a checkpoint, or a run or checkpoint directory').default('seed'))
+    .option('--json', 'one JSON object: the input, the layers, the total parameter count')
+    .addHelpText('after', '\nExamples:\n  convtorch summary --model strong\n  convtorch summary --model runs/latest')
+    .action(async (options) => {
+      const spec = await specOf(options.model)
+      if (options.json) {
+        const layers = inferShapes(spec)
+        process.stdout.write(`${JSON.stringify({ input: spec.input, layers, totalParameters: layers.reduce((s, l) => s + l.parameters, 0) })}\n`)
+      } else {
+        process.stdout.write(`${summary(spec)}\n`)
+      }
+    })
 }

@@ -1,211 +1,132 @@
+// convtorch train: the seed job by default; every train() option as a flag; --resume.
 import { constants as osConstants } from 'node:os'
-import { parseArgs } from 'node:util'
+import { Option, type Command } from '@commander-js/extra-typings'
 import type { Callback } from '../training/callbacks'
-import { train, TrainingAbortedError } from '../training/train'
-import { choiceFlag, integerFlag, numberFlag, UsageError } from './args'
-import { modelArgument } from './model-arg'
+import { defaultCacheDir } from '../data/sources'
+import { OPTIMIZER_KINDS } from '../model/optimizer'
 import { earlyStopping } from '../training/early-stopping'
-import { tensorboard } from '../training/tensorboard-callback'
 import { MONITORS } from '../training/monitor'
-import { chooseReporter } from './choose-reporter'
-import { parseSchedule } from '../training/schedule'
+import { resolveOptions } from '../training/options'
 import { parseAugment } from '../training/augment'
-import type { TrainOptions } from '../training/options'
-import type { OptimizerOptions } from '../model/optimizer'
+import { parseSchedule } from '../training/schedule'
+import { tensorboard } from '../training/tensorboard-callback'
+import { train, TrainingAbortedError } from '../training/train'
+import { chooseReporter } from './choose-reporter'
+import { explicitOptions } from './explicit'
+import { choiceOption, deviceOption, integerOption, numberOption, UsageError } from './flags'
+import { modelArgument } from './model-arg'
+import { latestLink, LATEST, newRunDirectory, removeIfEmpty, RUNS_DIR } from './run-directory'
+import { imageFolderFromFlags, optimizerFromFlags, parseChannels, parseImageSize, parseNormalise } from './train-flags'
 
 /** A closed terminal (SIGHUP), kill (SIGTERM) and Ctrl-C all stop a run the same way: checkpointed. */
 const STOP_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const
 
-type OptimizerFlags = { optimizer?: string; momentum?: string; nesterov?: boolean; 'weight-decay'?: string; lr?: string }
+// What train() does with an option left out: the help shows these, read from train() itself.
+const DEFAULTS = resolveOptions({})
 
-function optimizerFlags(values: OptimizerFlags, resuming: boolean): OptimizerOptions | undefined {
-  // A resumed run keeps its optimizer unless a flag names one (which must then match).
-  if (resuming && values.optimizer === undefined && values.momentum === undefined && !values.nesterov && values['weight-decay'] === undefined && values.lr === undefined) return undefined
-  const kind = choiceFlag('train', 'optimizer', values.optimizer, ['sgd', 'adam', 'adamW'] as const) ?? 'sgd'
-  const lr = numberFlag('train', 'lr', values.lr, (n) => n > 0, 'a number > 0') ?? (kind === 'sgd' ? 0.05 : 0.001)
-  const weightDecay = numberFlag('train', 'weight-decay', values['weight-decay'], (n) => n >= 0, 'a number >= 0')
-  const momentum = numberFlag('train', 'momentum', values.momentum, (n) => n >= 0 && n < 1, 'a number in [0, 1)')
-  if (kind === 'sgd') return { kind, lr, momentum, weightDecay, nesterov: values.nesterov || undefined }
-  if (momentum !== undefined || values.nesterov) throw new UsageError(`convtorch train: --momentum and --nesterov apply to --optimizer sgd, got --optimizer ${kind}`)
-  return { kind, lr, weightDecay }
+const AFTER_HELP = `
+Runs go to a new directory runs/<date>_<time>/ (runs/${LATEST} links to the newest); --out DIR
+writes elsewhere. On a terminal: a live bar and a summary line per epoch; through a pipe, with
+NO_COLOR, CI or TERM=dumb: the seed script's log lines. Ctrl-C stops after the running
+batches and saves a checkpoint; \`convtorch train --resume runs/${LATEST}\` continues it.
+
+Examples:
+  convtorch train --epochs 1
+  convtorch train --model strong --epochs 5 --optimizer adam --lr 0.001 --init default
+  convtorch train --data photos/ --model rgb.json --normalise auto --augment crop=4,flip --out runs/photos`
+
+function defineTrain(program: Command) {
+  return program
+    .command('train')
+    .description("train a ConvNet (the seed tutorial's by default) on MNIST, IDX, CIFAR-10 or image folders")
+    .addOption(integerOption('--epochs <n>', 'epochs in total (with --resume: including those done)', 1).default(DEFAULTS.epochs))
+    .addOption(integerOption('--batch-size <n>', 'examples per batch', 1).default(DEFAULTS.batchSize))
+    .addOption(numberOption('--lr <x>', 'learning rate', (n) => n > 0, 'a number > 0').default(DEFAULTS.optimizer.lr, `${DEFAULTS.optimizer.lr} with sgd, 0.001 with adam and adamW`))
+    .addOption(integerOption('--seed <n>', 'seeds every random generator', 0).default(DEFAULTS.seed))
+    .addOption(deviceOption().default(DEFAULTS.device))
+    .addOption(new Option('--data <src>', 'mnist (bundled) | DIR: IDX files, CIFAR-10 binaries, or images in class folders (DIR/<class>/*.png|jpg|webp, or DIR/train/<class>/... with test/ or val/) | http(s) mirror URL of MNIST').default('mnist'))
+    .addOption(new Option('--image-size <HxW>', "image folders: the size (default: the first image's)").argParser(parseImageSize))
+    .option('--resize', 'image folders: stretch images of another size instead of refusing them')
+    .addOption(new Option('--channels <c>', 'image folders: 1 (grey) | 3 (colour) (default: colour if any file is)').argParser(parseChannels))
+    .option('--skip-bad-images', 'image folders: skip unreadable files with a warning instead of failing')
+    .addOption(numberOption('--validation-split <f>', 'hold out this share of each class of the training set, evaluated every epoch', (n) => n > 0 && n < 1, 'a fraction in (0, 1)'))
+    .addOption(new Option('--model <m>', 'a preset (seed, strong), a spec JSON file, or a model.json of a checkpoint').default('seed'))
+    .addOption(choiceOption('--init <name>', 'initialiser', ['seed', 'default', 'xavier']).default(DEFAULTS.init))
+    .addOption(choiceOption('--shuffle <order>', "example order (torch: the seed script's DataLoader's; seeded: convtorch's own)", ['torch', 'seeded']).default(DEFAULTS.shuffle))
+    .addOption(choiceOption('--optimizer <kind>', 'optimizer', OPTIMIZER_KINDS).default(DEFAULTS.optimizer.kind))
+    .addOption(numberOption('--momentum <x>', 'SGD momentum', (n) => n >= 0 && n < 1, 'a number in [0, 1)').default(0))
+    .option('--nesterov', 'Nesterov momentum (SGD)')
+    .addOption(numberOption('--weight-decay <x>', 'L2 penalty (SGD, Adam) or decoupled decay (AdamW)', (n) => n >= 0, 'a number >= 0').default(0, '0; 0.01 with adamW'))
+    .addOption(new Option('--schedule <s>', 'constant | step:stepSize=N,gamma=X | exponential:gamma=X | cosine[:minLr=X] | oneCycle:maxLr=X[,pctStart=X]; add per=step to apply it per step').argParser(parseSchedule).default(DEFAULTS.schedule, 'constant'))
+    .addOption(new Option('--augment <list>', 'on-device augmentation of every training batch, e.g. crop=4,flip,rotate=10,scale=0.1,translate=0.1 (default: none)').argParser(parseAugment))
+    .addOption(new Option('--normalise <n>', "auto (each channel's mean and std on the training set) | MEAN,STD (default: pixels in [0, 1])").argParser(parseNormalise))
+    .option('--out <dir>', `the run directory (default: a new runs/<date>_<time>, linked from runs/${LATEST}; with --resume, the resumed run's)`)
+    .option('--resume <dir>', 'continue the run in DIR (or a checkpoint directory) from its last checkpoint to --epochs in total; other options are the run\'s own')
+    .addOption(integerOption('--early-stopping <n>', 'stop when the monitored metric has not improved for N epochs, then restore the best weights', 0))
+    .addOption(choiceOption('--monitor <metric>', 'with --early-stopping: the metric', MONITORS).default('testLoss', 'validationLoss with a validation set, else testLoss'))
+    .addOption(new Option('--cache-dir <dir>', 'download cache for --data URL and decoded image folders').default(defaultCacheDir()))
+    .option('--tensorboard <dir>', 'TensorBoard event files in DIR (scalars per batch and epoch, the confusion matrix image)')
+    .option('--no-report', 'no report.html and PNGs in the run directory (written by default)')
+    .option('--quiet', 'only the final lines (total time, test accuracy, checkpoint)')
+    .option('--json', 'one JSON object per event on stdout, nothing else')
+    .addHelpText('after', AFTER_HELP)
 }
 
-function imageFolderFlags(values: { 'image-size'?: string; resize?: boolean; channels?: string; 'skip-bad-images'?: boolean }): TrainOptions['imageFolder'] {
-  const size = values['image-size']
-  const match = size === undefined ? null : /^(\d+)x(\d+)$/.exec(size)
-  if (size !== undefined && (!match || Number(match[1]) < 1 || Number(match[2]) < 1)) throw new UsageError(`convtorch train: --image-size must be HxW such as 32x32, got '${size}'`)
-  const channels = choiceFlag('train', 'channels', values.channels, ['1', '3'] as const)
-  return {
-    imageSize: match ? [Number(match[1]), Number(match[2])] : undefined,
-    resize: values.resize || undefined,
-    channels: channels === undefined ? undefined : (Number(channels) as 1 | 3),
-    skipBadImages: values['skip-bad-images'] || undefined,
-    onWarning: (message) => process.stderr.write(`convtorch: warning: ${message}\n`),
-    onProgress: decodingProgress(),
-  }
-}
+type TrainFlags = ReturnType<ReturnType<typeof defineTrain>['opts']>
 
-/** "Decoding images: 1200/5000" on stderr, at most a few times a second, for large folders. */
-function decodingProgress(): (done: number, total: number) => void {
-  let last = 0
-  return (done, total) => {
-    const now = Date.now()
-    // A pipe or a log gets the last line only; a terminal sees it count.
-    if (done < total && (!process.stderr.isTTY || now - last < 250)) return
-    last = now
-    process.stderr.write(`convtorch: decoding images ${done}/${total}${done === total ? '\n' : '\r'}`)
-  }
-}
-
-function normaliseFlag(raw: string | undefined): TrainOptions['normalise'] {
-  if (raw === undefined || raw === 'auto') return raw
-  const [mean, std] = raw.split(',').map(Number)
-  if (!(Number.isFinite(mean) && Number.isFinite(std) && std > 0) || raw.split(',').length !== 2) throw new UsageError(`convtorch train: --normalise must be auto or MEAN,STD with STD > 0, got '${raw}'`)
-  return { mean, std }
-}
-
-export const TRAIN_HELP = `Usage: convtorch train [options]
-
-Trains a ConvNet (by default the seed tutorial's) and reports like the seed script.
-
-  --epochs N          epochs (10)
-  --batch-size N      examples per batch (128)
-  --lr X              learning rate (0.05)
-  --seed N            seeds every random generator (1)
-  --device D          auto | cpu | cuda | cuda:N (auto)
-  --data SRC          mnist (bundled) | DIR: IDX files, CIFAR-10 binaries, or images in class
-                      folders (DIR/<class>/*.png|jpg|webp, or DIR/train/<class>/... with test/
-                      or val/) | http(s) mirror URL (mnist)
-  --image-size HxW    image folders: the size (default: the first image's)
-  --resize            image folders: stretch images of another size instead of refusing them
-  --channels 1|3      image folders: grey or colour (default: colour if any file is)
-  --skip-bad-images   image folders: skip unreadable files with a warning instead of failing
-  --validation-split F  hold out F of each class of train for validation every epoch
-  --model M           a preset (seed, strong) or a spec JSON file (seed)
-  --init I            seed | default | xavier (seed)
-  --shuffle S         torch (the seed script's DataLoader order) | seeded (torch)
-  --optimizer O       sgd | adam | adamW (sgd)
-  --momentum X        SGD momentum (0)
-  --nesterov          Nesterov momentum (SGD)
-  --weight-decay X    L2 penalty (SGD, Adam) or decoupled decay (AdamW) (0; AdamW 0.01)
-  --schedule S        constant | step:stepSize=N,gamma=X | exponential:gamma=X |
-                      cosine[:minLr=X] | oneCycle:maxLr=X[,pctStart=X]; add per=step to
-                      apply per step (oneCycle always is) (constant)
-  --augment A         on-device augmentation of every training batch, e.g.
-                      crop=4,flip,rotate=10,scale=0.1,translate=0.1 (off)
-  --normalise N       auto (each channel's mean and std on the training set) | MEAN,STD
-                      (one pair for all channels) (off: pixels in [0, 1])
-  --out DIR           the run directory: checkpoint (last), best, history.json, report.json
-                      (runs/latest; with --resume, the resumed run's)
-  --resume DIR        continue the run in DIR (or a checkpoint directory) from its last
-                      checkpoint to --epochs in total; other options are the run's own
-  --early-stopping N  stop when test loss has not improved for N epochs, then restore the
-                      best epoch's weights (--monitor testAccuracy|testLoss|trainLoss)
-  --cache-dir DIR     download cache for --data URL (~/.cache/convtorch/datasets)
-  --tensorboard DIR   TensorBoard event files in DIR (scalars per batch and epoch, the confusion
-                      matrix image)
-  --no-report         no report.html and PNGs in the run directory (written by default)
-  --quiet             only the final lines (total time, test accuracy, checkpoint)
-  --json              one JSON object per event on stdout, nothing else
-  On a terminal, a live bar per epoch and a summary line per epoch; through a pipe, with
-  NO_COLOR, CI or TERM=dumb, the seed script's log lines.
-`
-
-export async function trainCommand(argv: string[]): Promise<number> {
-  const { values } = parseArgs({
-    args: argv,
-    options: {
-      epochs: { type: 'string' },
-      'batch-size': { type: 'string' },
-      lr: { type: 'string' },
-      seed: { type: 'string' },
-      device: { type: 'string' },
-      data: { type: 'string' },
-      model: { type: 'string' },
-      init: { type: 'string' },
-      shuffle: { type: 'string' },
-      optimizer: { type: 'string' },
-      momentum: { type: 'string' },
-      nesterov: { type: 'boolean', default: false },
-      'weight-decay': { type: 'string' },
-      augment: { type: 'string' },
-      'image-size': { type: 'string' },
-      resize: { type: 'boolean', default: false },
-      channels: { type: 'string' },
-      'skip-bad-images': { type: 'boolean', default: false },
-      'validation-split': { type: 'string' },
-      normalise: { type: 'string' },
-      schedule: { type: 'string' },
-      out: { type: 'string' },
-      resume: { type: 'string' },
-      'early-stopping': { type: 'string' },
-      monitor: { type: 'string' },
-      'cache-dir': { type: 'string' },
-      json: { type: 'boolean', default: false },
-      quiet: { type: 'boolean', default: false },
-      'no-report': { type: 'boolean', default: false },
-      tensorboard: { type: 'string' },
-      help: { type: 'boolean', default: false },
-    },
-    strict: true,
-    allowPositionals: false,
-  })
-  if (values.help) {
-    process.stdout.write(TRAIN_HELP)
-    return 0
-  }
-  const resuming = values.resume !== undefined
-  const device = values.device ?? (resuming ? undefined : 'auto')
-  if (device !== undefined && !/^(auto|cpu|cuda(:\d+)?)$/.test(device)) throw new UsageError(`convtorch train: --device must be auto, cpu, cuda or cuda:N, got '${device}'`)
-  const write = (line: string) => process.stdout.write(`${line}\n`)
-  if (values.json && values.quiet) throw new UsageError('convtorch train: --quiet and --json exclude each other (--json already prints only JSON)')
-  const reporter = chooseReporter({ json: values.json, quiet: values.quiet })
+async function runTrain(given: Partial<TrainFlags>): Promise<number> {
+  const resuming = given.resume !== undefined
+  if (given.json && given.quiet) throw new UsageError('--quiet and --json exclude each other (--json already prints only JSON)')
+  if (given.monitor !== undefined && given.earlyStopping === undefined) throw new UsageError('--monitor applies to --early-stopping N, which is missing')
+  const reporter = chooseReporter({ json: given.json ?? false, quiet: given.quiet ?? false })
   const halt = () => ('halt' in reporter ? reporter.halt() : undefined)
-  const out = values.out ?? (resuming ? undefined : 'runs/latest')
-  const patience = integerFlag('train', 'early-stopping', values['early-stopping'], 0)
-  const monitor = choiceFlag('train', 'monitor', values.monitor, MONITORS)
-  if (monitor !== undefined && patience === undefined) throw new UsageError('convtorch train: --monitor applies to --early-stopping N, which is missing')
-  const callbacks = [reporter, ...(patience === undefined ? [] : [earlyStopping({ patience, monitor, restoreBest: true })]), ...(values.tensorboard === undefined ? [] : [tensorboard({ dir: values.tensorboard })])]
+  const reserved = given.out === undefined && !resuming ? await newRunDirectory(RUNS_DIR) : undefined
+  const callbacks = [
+    reporter,
+    ...(reserved ? [latestLink(RUNS_DIR, reserved, (from, to) => process.stderr.write(`convtorch: moved the old ${from}/ to ${to}/; ${from} now links to the newest run\n`))] : []),
+    ...(given.earlyStopping === undefined ? [] : [earlyStopping({ patience: given.earlyStopping, monitor: given.monitor, restoreBest: true })]),
+    ...(given.tensorboard === undefined ? [] : [tensorboard({ dir: given.tensorboard })]),
+  ]
   const controller = new AbortController()
   let interrupts = 0
-  let exitCode = 130
+  let signalCode = 130
   // Before training starts (reading, decoding, downloading data) there is nothing to save, and
   // a read blocked on a FIFO or a stalled disk would never reach the abort check.
   let training = false
   const trainingStarted: Callback = { onTrainBegin: () => void (training = true) }
   const onSignal = (signal: NodeJS.Signals) => {
     interrupts++
-    exitCode = 128 + (osConstants.signals[signal] ?? 2)
+    signalCode = 128 + (osConstants.signals[signal] ?? 2)
     halt() // the bar goes before the message, so the terminal is left with clean lines
     if (!training) {
       process.stderr.write(`\nconvtorch: ${signal} before training started; nothing to save, exiting\n`)
-      process.exit(exitCode)
+      process.exit(signalCode)
     }
-    if (interrupts > 1) process.exit(exitCode)
+    if (interrupts > 1) process.exit(signalCode)
     process.stderr.write(`\nconvtorch: ${signal}: stopping after the current batches and saving a checkpoint (${signal === 'SIGINT' ? 'Ctrl-C' : 'the signal'} again to quit at once)\n`)
     controller.abort()
   }
   for (const signal of STOP_SIGNALS) process.on(signal, onSignal)
   try {
     await train({
-      epochs: integerFlag('train', 'epochs', values.epochs, 1),
-      batchSize: integerFlag('train', 'batch-size', values['batch-size'], 1),
-      seed: integerFlag('train', 'seed', values.seed, 0),
-      device,
-      data: values.data ?? (resuming ? undefined : 'mnist'),
-      model: modelArgument(values.model),
-      init: choiceFlag('train', 'init', values.init, ['seed', 'default', 'xavier'] as const),
-      shuffle: choiceFlag('train', 'shuffle', values.shuffle, ['torch', 'seeded'] as const),
-      optimizer: optimizerFlags(values, resuming),
-      schedule: values.schedule === undefined ? undefined : parseSchedule(values.schedule),
-      augment: values.augment === undefined ? undefined : (parseAugment(values.augment) ?? undefined),
-      normalise: normaliseFlag(values.normalise),
-      validationSplit: numberFlag('train', 'validation-split', values['validation-split'], (n) => n > 0 && n < 1, 'a fraction in (0, 1)'),
-      imageFolder: imageFolderFlags(values),
-      out,
-      resume: values.resume,
-      cacheDir: values['cache-dir'],
-      report: values['no-report'] ? false : undefined,
+      epochs: given.epochs,
+      batchSize: given.batchSize,
+      seed: given.seed,
+      device: given.device,
+      data: given.data,
+      model: modelArgument(given.model),
+      init: given.init,
+      shuffle: given.shuffle,
+      optimizer: optimizerFromFlags(given, resuming),
+      schedule: given.schedule,
+      augment: given.augment ?? undefined,
+      normalise: given.normalise,
+      validationSplit: given.validationSplit,
+      imageFolder: imageFolderFromFlags(given),
+      out: given.out ?? reserved,
+      resume: given.resume,
+      cacheDir: given.cacheDir,
+      report: given.report === false ? false : undefined,
       signal: controller.signal,
       callbacks: [trainingStarted, ...callbacks],
     })
@@ -213,12 +134,20 @@ export async function trainCommand(argv: string[]): Promise<number> {
   } catch (error) {
     if (error instanceof TrainingAbortedError) {
       process.stderr.write(`convtorch: ${error.message}\n`)
-      if (values.json) write(JSON.stringify({ event: 'aborted', message: error.message, checkpoint: error.checkpoint, history: error.history }))
-      return exitCode
+      if (given.json) process.stdout.write(`${JSON.stringify({ event: 'aborted', message: error.message, checkpoint: error.checkpoint, history: error.history })}\n`)
+      return signalCode
     }
     throw error
   } finally {
     halt()
     for (const signal of STOP_SIGNALS) process.off(signal, onSignal)
+    if (reserved) await removeIfEmpty(reserved)
   }
+}
+
+export function trainCommand(program: Command): void {
+  const command = defineTrain(program)
+  command.action(async (options) => {
+    process.exitCode = await runTrain(explicitOptions(command, options))
+  })
 }

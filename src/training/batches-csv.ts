@@ -27,6 +27,7 @@ export async function readBatchesCsv(dir: string): Promise<BatchRow[]> {
   return rows.map((r) => ({ epoch: Number(r.epoch), batch: Number(r.batch), step: Number(r.step), loss: Number(r.loss), learningRate: Number(r.learningRate) }))
 }
 
+/** Appends one row per batch (epoch, batch, step, loss, learning rate) to `dir`/batches.csv; a resumed run continues it. */
 export function batchesCsv(dir: string): Callback {
   const log = new CsvLog(join(dir, BATCHES_CSV), BATCH_COLUMNS)
   let pending: Cell[][] = []

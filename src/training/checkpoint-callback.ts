@@ -20,7 +20,7 @@ export interface CheckpointOptions {
   mode?: Mode
   /** Keep the last position, every epoch and on interruption (default true). */
   saveLast?: boolean
-  /** How many of the latest epoch checkpoints to keep, the best one aside (default 1). */
+  /** How many of the latest epoch checkpoints to keep (a count of epochs), the best one aside (default 1). */
   keep?: number
 }
 

@@ -104,6 +104,7 @@ function snapshot(context: FitContext): Record<string, string> {
   return Object.fromEntries(Object.entries(parameters).map(([name, p]) => [name, Buffer.from(p.values.buffer, p.values.byteOffset, p.values.byteLength).toString('base64')]))
 }
 
+/** Stops training when the monitored metric has not improved for `patience` epochs (see EarlyStoppingOptions). */
 export function earlyStopping(options?: EarlyStoppingOptions): EarlyStopping {
   return new EarlyStopping(options)
 }

@@ -15,6 +15,7 @@ export function historyRow(end: EpochEnd): Cell[] {
   return [end.epoch, end.epochs, end.trainLoss, end.trainAccuracy, end.testLoss, end.testAccuracy, end.learningRate, end.batches, seconds.train, seconds.trainEval, seconds.testEval, end.elapsed]
 }
 
+/** Appends one row per epoch (losses, accuracies, learning rate, seconds) to `dir`/history.csv; a resumed run continues it. */
 export function historyCsv(dir: string): Callback {
   const log = new CsvLog(join(dir, HISTORY_CSV), HISTORY_COLUMNS)
   return {

@@ -1,8 +1,10 @@
 // train() options: defaults are the seed script's, and every field is checked with an error
 // that names it and its value.
 import { invalidArgument } from '../errors'
+import type { Device } from '../model/device'
 import type { Init } from '../model/model'
 import { checkLearningRate, checkOptimizer, type OptimizerOptions } from '../model/optimizer'
+import type { PresetName } from '../model/presets'
 import type { ModelSpec } from '../model/spec'
 import { Dataset, type Normalisation } from '../data/dataset'
 import type { ImageFolderOptions } from '../data/image-folder'
@@ -11,19 +13,36 @@ import { checkAugment, type AugmentOptions } from './augment'
 import { ON_NON_FINITE, type OnNonFinite } from './non-finite-guard'
 import { checkSchedule, type ScheduleOptions } from './schedule'
 
+/** `optimizer` of train(): an OptimizerOptions whose `lr` may be left out (it is then `lr`, or 0.05). */
+export type TrainOptimizerOptions = OptimizerOptions extends infer O ? (O extends OptimizerOptions ? Omit<O, 'lr'> & { lr?: number } : never) : never
+
 export interface TrainOptions {
-  /** 'mnist' (bundled, default), a directory of IDX files, an http(s) mirror URL, or datasets. */
+  /**
+   * The data: 'mnist' (the bundled MNIST, the default), a directory (MNIST's IDX files, raw or
+   * .gz; CIFAR-10's binaries; or images in class folders), an http(s) mirror URL of MNIST's
+   * files (downloaded into `cacheDir`), or `{ train, test }` datasets.
+   */
   data?: string | { train: Dataset; test: Dataset }
-  /** A preset name ('seed', 'strong') or a spec; default 'seed'. */
-  model?: string | ModelSpec
+  /** A preset ('seed': the tutorial's ConvNet, the default; 'strong') or a spec of your own. */
+  model?: PresetName | ModelSpec
+  /** Epochs in total (with `resume`: including those already done); default 10. */
   epochs?: number
+  /** Examples per training batch; default 128. */
   batchSize?: number
+  /**
+   * The learning rate; default 0.05 (the seed's). The same as `optimizer.lr`: give one of them
+   * (giving both with different values is an InvalidArgumentError).
+   */
   lr?: number
-  optimizer?: OptimizerOptions
-  /** Learning-rate schedule (default constant). */
+  /** The optimizer: `{ kind: 'sgd' | 'adam' | 'adamW', lr?, ... }`; default `{ kind: 'sgd' }` (plain SGD, the seed's). */
+  optimizer?: TrainOptimizerOptions
+  /** The learning-rate schedule, per epoch unless `per: 'step'`; default `{ kind: 'constant' }`. */
   schedule?: ScheduleOptions
+  /** Seeds every random generator (initial weights, shuffle, dropout, augmentation); default 1, the seed script's. */
   seed?: number
-  device?: string
+  /** 'auto' (the default: cuda:0 where a GPU and driver are usable, else the CPU), 'cpu', 'cuda' or 'cuda:N'. */
+  device?: Device
+  /** Initial weights: 'seed' (N(0, 0.01), zero bias: the tutorial's, the default), 'default' (PyTorch's Kaiming-uniform) or 'xavier'. */
   init?: Init
   /**
    * The example order of each epoch: 'torch' (default) is the order of the seed script's
@@ -76,9 +95,9 @@ export interface TrainOptions {
    * out or equal to the run's; they are taken from the checkpoint.
    */
   resume?: string
-  /** Download cache for mirror URLs. */
+  /** Cache of downloads (mirror URLs) and decoded image folders; default ~/.cache/convtorch/datasets. */
   cacheDir?: string
-  /** Aborting stops the run between batches; with `out`, the position is checkpointed first. */
+  /** Aborting stops the run between batches (train() then rejects with TrainingAbortedError); with `out`, the position is checkpointed first. */
   signal?: AbortSignal
   /**
    * Callbacks, run in order after the built-in history (and, with `out`, a checkpoint()
@@ -93,7 +112,7 @@ export interface ResolvedOptions {
   optimizer: OptimizerOptions
   schedule: ScheduleOptions
   seed: number
-  device: string
+  device: Device
   init: Init
   shuffle: 'torch' | 'seeded'
   dropLast: boolean
@@ -147,6 +166,14 @@ function checkNormalise(normalise: Normalisation): void {
   }
   check('mean', Number.isFinite, 'a finite number')
   check('std', (v) => Number.isFinite(v) && v > 0, 'a finite number > 0')
+}
+
+/** `lr` and `optimizer.lr` are one setting: both given must agree, so that neither silently wins. */
+export function checkOneLearningRate(options: TrainOptions): void {
+  const inOptimizer = options.optimizer?.lr
+  if (options.lr !== undefined && inOptimizer !== undefined && options.lr !== inOptimizer) {
+    throw invalidArgument(CONTEXT, 'lr', options.lr, `left out or equal to optimizer.lr (${inOptimizer}): the learning rate is given once`)
+  }
 }
 
 export function resolveOptions(options: TrainOptions): ResolvedOptions {

@@ -22,6 +22,7 @@ export interface ReportOptions {
   testSet: Dataset
 }
 
+/** Writes `dir`/report.html with loss.png, accuracy.png and confusion.png when training ends. */
 export function reportCallback(options: ReportOptions): Callback {
   const { dir, testSet } = options
   let info: TrainBegin | null = null

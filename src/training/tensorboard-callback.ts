@@ -17,6 +17,7 @@ export interface TensorboardOptions {
   dir: string
 }
 
+/** Writes TensorBoard event files into `dir`: loss and learning rate per batch, metrics per epoch, the test confusion matrix at the end. */
 export function tensorboard(options: TensorboardOptions): Callback {
   if (typeof options?.dir !== 'string' || options.dir === '') throw invalidArgument('tensorboard()', 'dir', options?.dir, 'a directory path')
   let file: EventFile | null = null

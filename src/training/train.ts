@@ -20,7 +20,7 @@ import { fit, type FitSeconds } from './fit-loop'
 import { nonFiniteGuard } from './non-finite-guard'
 import { initialLoopState } from './loop-state'
 import { evaluateUploaded, type EvaluationReport } from '../evaluation/evaluate'
-import { resolveOptions, type ResolvedOptions, type TrainOptions } from './options'
+import { checkOneLearningRate, resolveOptions, type ResolvedOptions, type TrainOptions } from './options'
 import { openResumption, type Resumption } from './resume'
 import { runRecord } from './run-record'
 import { batchesCsv } from './batches-csv'
@@ -112,6 +112,7 @@ async function loadData(options: TrainOptions, resolved: ResolvedOptions, resump
 export async function train(options: TrainOptions = {}): Promise<TrainResult> {
   const started = performance.now()
   if (typeof options !== 'object' || options === null) throw invalidArgument('train()', 'options', options, 'an object')
+  checkOneLearningRate(options)
   const resumption = options.resume === undefined ? null : await openResumption(options)
   const resolved = resumption?.options ?? resolveOptions(options)
   const callbacks = userCallbacks(options.callbacks)
