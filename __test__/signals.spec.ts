@@ -9,33 +9,16 @@ import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { signalledRun } from './helpers/signal-cli'
 import { smallMnistDir } from './helpers/small-mnist'
 
 const cli = join(__dirname, '..', 'src', 'cli', 'main.js')
-
-/** Runs `convtorch train args`, sends `signal` once `when` matches stdout+stderr, and returns how it ended. */
-function interrupted(args: string[], signal: NodeJS.Signals, when: RegExp): Promise<{ code: number | null; stderr: string }> {
-  const child = spawn(process.execPath, [cli, 'train', ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
-  let seen = ''
-  let stderr = ''
-  let sent = false
-  const watch = (chunk: Buffer) => {
-    seen += chunk
-    if (!sent && when.test(seen)) {
-      sent = true
-      child.kill(signal)
-    }
-  }
-  child.stdout.on('data', watch)
-  child.stderr.on('data', (chunk: Buffer) => ((stderr += chunk), watch(chunk)))
-  return new Promise((resolve) => child.on('exit', (code) => resolve({ code, stderr })))
-}
 
 for (const [signal, code] of [['SIGTERM', 143], ['SIGHUP', 129]] as const) {
   test(`${signal} stops a run with exit code ${code} and keeps the interrupted epoch in a checkpoint`, async (t) => {
     const dir = await smallMnistDir(6_000, 200)
     const out = await mkdtemp(join(tmpdir(), `convtorch-${signal}-`))
-    const run = await interrupted(['--data', dir, '--device', 'cpu', '--epochs', '6', '--batch-size', '32', '--shuffle', 'seeded', '--out', out], signal, /Epoch: 002\/006 \| Batch 000/)
+    const run = await signalledRun(['train', '--data', dir, '--device', 'cpu', '--epochs', '6', '--batch-size', '32', '--shuffle', 'seeded', '--out', out], /Epoch: 002\/006 \| Batch 000/, signal)
     t.is(run.code, code, run.stderr)
     t.regex(run.stderr, new RegExp(`convtorch: ${signal}: stopping after the current batches and saving a checkpoint`))
     const stopped = /aborted in epoch (\d+) after (\d+) batches; checkpoint saved in/.exec(run.stderr)
@@ -48,7 +31,7 @@ for (const [signal, code] of [['SIGTERM', 143], ['SIGHUP', 129]] as const) {
 test('a FIFO where an IDX file should be is refused at once instead of blocking the run', async (t) => {
   const dir = await smallMnistDir(100, 100)
   execFileSync('sh', ['-c', `rm "${dir}/train-images-idx3-ubyte.gz" && mkfifo "${dir}/train-images-idx3-ubyte"`])
-  const run = await interrupted(['--data', dir, '--device', 'cpu', '--epochs', '1'], 'SIGKILL', /never/)
+  const run = await signalledRun(['train', '--data', dir, '--device', 'cpu', '--epochs', '1'], /never/, 'SIGKILL')
   t.is(run.code, 1)
   t.regex(run.stderr, /train-images-idx3-ubyte: not a regular file \(a FIFO\); IDX data must be a file/)
 })
