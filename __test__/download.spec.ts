@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { gzipSync } from 'node:zlib'
 import { DatasetError, download, encodeIdx, MNIST_FILES, resolveData } from '../src/index'
-import { serveFiles } from './helpers/server'
+import { serveFiles, stallingServer } from './helpers/server'
 
 const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex')
 const content = Uint8Array.from({ length: 200_000 }, (_, i) => (i * 7919) % 251)
@@ -86,34 +86,22 @@ test('resolveData() loads MNIST-named IDX files from a mirror, gzipped, verified
 })
 
 test('a mirror that never answers fails after timeoutMs instead of waiting minutes', async (t) => {
-  const { createServer } = await import('node:http')
-  const server = createServer(() => undefined)
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  t.teardown(() => {
-    server.closeAllConnections()
-    server.close()
-  })
-  const { port } = server.address() as import('node:net').AddressInfo
+  const server = await stallingServer(() => undefined)
+  t.teardown(() => server.close())
   const dest = join(await tempDir(), 'file')
-  await t.throwsAsync(download({ url: `http://127.0.0.1:${port}/file`, dest, sha256: sha256(content), timeoutMs: 300 }), {
+  await t.throwsAsync(download({ url: `${server.url}/file`, dest, sha256: sha256(content), timeoutMs: 300 }), {
     instanceOf: DatasetError,
     message: /^GET http:\/\/127\.0\.0\.1:\d+\/file: the server sent nothing for 0\.3 s; gave up \(timeoutMs\)$/,
   })
 })
 
 test('a body that stalls half-way fails after timeoutMs and keeps its partial bytes for a resume', async (t) => {
-  const { createServer } = await import('node:http')
-  const server = createServer((_request, response) => {
+  const server = await stallingServer((response) => {
     response.writeHead(200, { 'Content-Length': content.length })
     response.write(content.subarray(0, 1000))
   })
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  t.teardown(() => {
-    server.closeAllConnections()
-    server.close()
-  })
-  const { port } = server.address() as import('node:net').AddressInfo
+  t.teardown(() => server.close())
   const dest = join(await tempDir(), 'file')
-  await t.throwsAsync(download({ url: `http://127.0.0.1:${port}/file`, dest, sha256: sha256(content), timeoutMs: 300 }), { instanceOf: DatasetError, message: /the server sent nothing for 0\.3 s/ })
+  await t.throwsAsync(download({ url: `${server.url}/file`, dest, sha256: sha256(content), timeoutMs: 300 }), { instanceOf: DatasetError, message: /the server sent nothing for 0\.3 s/ })
   t.is((await readFile(`${dest}.partial`)).length, 1000)
 })

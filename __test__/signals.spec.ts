@@ -5,11 +5,10 @@ import test from 'ava'
 import { execFileSync, spawn } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import { mkdtemp, readFile } from 'node:fs/promises'
-import { createServer } from 'node:http'
-import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { signalledRun } from './helpers/signal-cli'
+import { stallingServer } from './helpers/server'
 import { smallMnistDir } from './helpers/small-mnist'
 
 const cli = join(__dirname, '..', 'src', 'cli', 'main.js')
@@ -38,15 +37,10 @@ test('a FIFO where an IDX file should be is refused at once instead of blocking 
 
 test('a signal while the data is still downloading exits at once and says there was nothing to save', async (t) => {
   // A mirror that accepts the request and never answers.
-  const server = createServer(() => undefined)
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  t.teardown(() => {
-    server.closeAllConnections()
-    server.close()
-  })
   let asked = false
-  server.on('request', () => (asked = true))
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/mnist`
+  const server = await stallingServer(() => void (asked = true))
+  t.teardown(() => server.close())
+  const url = `${server.url}/mnist`
   const cache = await mkdtemp(join(tmpdir(), 'convtorch-signal-cache-'))
   const out = await mkdtemp(join(tmpdir(), 'convtorch-signal-out-'))
   const child = spawn(process.execPath, [cli, 'train', '--data', url, '--cache-dir', cache, '--device', 'cpu', '--out', out], { stdio: ['ignore', 'pipe', 'pipe'] })

@@ -51,3 +51,17 @@ export async function serveFiles(files: Record<string, Uint8Array>): Promise<Tes
     close: () => new Promise((resolve) => server.close(() => resolve())),
   }
 }
+
+/** A server whose every response is left to `handle` (which may never answer): for timeouts. */
+export async function stallingServer(handle: (response: import('node:http').ServerResponse) => void): Promise<{ url: string; close(): void }> {
+  const server = createServer((_request, response) => handle(response))
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const { port } = server.address() as AddressInfo
+  return {
+    url: `http://127.0.0.1:${port}`,
+    close: () => {
+      server.closeAllConnections()
+      server.close()
+    },
+  }
+}
