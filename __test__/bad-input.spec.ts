@@ -94,3 +94,18 @@ test('labels are not coerced, and wrong argument types are InvalidArgumentErrors
   const normaliseNull = await train({ data: await small(), normalise: null as never, epochs: 1, device: 'cpu', trainAccuracy: false })
   t.is(normaliseNull.options.normalise, null)
 })
+
+test('summary and train read a spec file through the same validator: an unknown field or null is refused by both', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'convtorch-spec-files-'))
+  const slope = join(dir, 'slope.json')
+  await writeFile(slope, JSON.stringify({ input: [1, 28, 28], classes: 10, layers: [{ type: 'relu', slope: 2 }, { type: 'flatten' }, { type: 'linear', units: 10 }] }))
+  const empty = join(dir, 'null.json')
+  await writeFile(empty, 'null')
+  for (const [file, message] of [[slope, "layer 0 (relu) has no field 'slope'; it takes no fields"], [empty, 'a model spec must be an object { input, classes, layers }, got null']]) {
+    for (const command of ['summary', 'train']) {
+      const run = convtorch([command, '--model', file, '--epochs', '1'].slice(0, command === 'summary' ? 3 : 5))
+      t.is(run.status, 1, `${command} ${file}: ${run.stderr}`)
+      t.is(run.stderr, `convtorch: ${file}: ${message}\n`, `${command} ${file}`)
+    }
+  }
+})

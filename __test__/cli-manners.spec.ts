@@ -6,7 +6,7 @@ import { join } from 'node:path'
 const root = join(__dirname, '..', '..')
 const cli = join(__dirname, '..', 'src', 'cli', 'main.js')
 const convtorch = (args: string[]) => spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8', timeout: 60_000 })
-const COMMANDS = ['train', 'eval', 'predict', 'export', 'inspect', 'report', 'summary', 'doctor', 'setup-torch']
+const COMMANDS = ['train', 'eval', 'predict', 'export', 'serve', 'inspect', 'report', 'summary', 'doctor', 'setup-torch']
 
 test('convtorch --version prints the package version', (t) => {
   const { version } = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'))

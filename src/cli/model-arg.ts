@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs'
 import { checkModelDescription, MODEL_FORMAT } from '../checkpoint/contents'
 import { ModelSpecError } from '../errors'
 import { presets, type PresetName } from '../model/presets'
+import { inferShapes } from '../model/shapes'
 import type { ModelSpec } from '../model/spec'
 
 /** --model: a preset name, a spec JSON file, or a checkpoint's model.json (its spec is used). */
@@ -23,5 +24,12 @@ export function modelArgument(raw: string | undefined): PresetName | ModelSpec |
   }
   // convtorch's own model file wraps the spec with the optimizer, seed and normalisation.
   if (typeof json === 'object' && json !== null && (json as { format?: unknown }).format === MODEL_FORMAT) return checkModelDescription(raw, json).spec
+  // The one validator, run as the file is read, so every command refuses the same specs alike
+  // (a file holding null is not "no --model").
+  try {
+    inferShapes(json as ModelSpec)
+  } catch (error) {
+    throw new ModelSpecError(`${raw}: ${(error as Error).message}`, { cause: error })
+  }
   return json as ModelSpec
 }
