@@ -63,7 +63,7 @@ test('Ctrl-C on a terminal takes the bar down before the message and leaves clea
   // Typed once the second epoch's bar is drawn: the terminal turns \x03 into SIGINT.
   const { code, output } = await onTerminal(args, terminalEnv(), (all) => (/Epoch 002\/008 [█░]{24} [1-9]/.test(all) ? '\x03' : undefined))
   t.is(code, 130, output)
-  const message = output.indexOf('convtorch: stopping after the current batches')
+  const message = output.indexOf('convtorch: SIGINT: stopping after the current batches')
   t.true(message > 0, output)
   t.is(output.split(`${ESC}[?7l`).length, output.split(`${ESC}[?7h`).length)
   const after = output.slice(message)
