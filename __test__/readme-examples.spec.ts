@@ -1,4 +1,5 @@
 import test from 'ava'
+import { spawn } from 'node:child_process'
 import { copyFile, cp, lstat, mkdir, mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -53,6 +54,30 @@ async function writeFixtures(app: string, weights: string, photos: string): Prom
   await sharp(join(photos, 'test', 'circle', circle!)).jpeg().toFile(join(app, 'holiday.jpg'))
 }
 
+/** Starts a `convtorch serve` line on any free port, fetches its page, then sends SIGINT. */
+async function servedPage(command: string, cwd: string, env: NodeJS.ProcessEnv): Promise<{ status: number; page: string; code: number | null; output: string }> {
+  const words = command.replace(/#.*$/, '').replace(/--port \d+/, '').trim().split(/\s+/)
+  const child = spawn(words[0] === 'npx' ? 'npx' : join(cwd, 'node_modules', '.bin', 'convtorch'), [...words.slice(1), '--port', '0'], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] })
+  let output = ''
+  child.stderr.on('data', (chunk) => (output += chunk))
+  const url = await new Promise<string>((resolve, reject) => {
+    child.stdout.on('data', (chunk) => {
+      output += chunk
+      const found = / at (http:\/\/\S+)/.exec(output)
+      if (found) resolve(found[1])
+    })
+    child.on('exit', () => reject(new Error(`serve exited before serving: ${output}`)))
+  })
+  const response = await fetch(url)
+  const page = await response.text()
+  const code = await new Promise<number | null>((resolve) => {
+    child.removeAllListeners('exit')
+    child.on('exit', resolve)
+    child.kill('SIGINT')
+  })
+  return { status: response.status, page, code, output }
+}
+
 const versionOf = async (name: string) => JSON.parse(await readFile(join(root, 'node_modules', name, 'package.json'), 'utf8')).version as string
 
 test('every README example works in a fresh project: the TypeScript ones type-check (strict, skipLibCheck false) and run as CommonJS and as ES modules, the commands run', async (t) => {
@@ -98,6 +123,15 @@ test('every README example works in a fresh project: the TypeScript ones type-ch
   const bin = { ...env, PATH: `${join(commonjs, 'node_modules', '.bin')}:${env.PATH}` }
   for (const line of examples.commands) {
     const command = commandWithFewerEpochs(line)
+    if (/^(npx )?convtorch serve /.test(command)) {
+      // A server runs until stopped: its page is fetched, then Ctrl-C ends it.
+      const served = await servedPage(command, commonjs, bin)
+      t.is(served.status, 200, `${command}: ${served.output}`)
+      t.regex(served.page, /<title>[^<]*convtorch/i, command)
+      t.is(served.code, 0, `${command} ends on SIGINT: ${served.output}`)
+      t.log(`${command}: page of ${served.page.length} characters`)
+      continue
+    }
     const ran = run('sh', ['-c', command], commonjs, bin)
     t.is(ran.status, 0, `${command}\n${ran.stdout.slice(-2000)}\n${ran.stderr}`)
     t.log(`${command}: ${ran.stdout.trim().split('\n').pop()}`)
