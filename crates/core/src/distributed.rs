@@ -18,14 +18,28 @@ extern "C" {
     ) -> *mut c_char;
     fn convtorch_dist_store_port(store: *const c_void) -> c_int;
     fn convtorch_dist_store_free(store: *mut c_void);
-    fn convtorch_dist_gloo(store: *mut c_void, rank: c_int, size: c_int, timeout_ms: i64, out: *mut *mut c_void)
-        -> *mut c_char;
-    fn convtorch_dist_nccl(store: *mut c_void, rank: c_int, size: c_int, timeout_ms: i64, out: *mut *mut c_void)
-        -> *mut c_char;
+    fn convtorch_dist_gloo(
+        store: *mut c_void,
+        rank: c_int,
+        size: c_int,
+        timeout_ms: i64,
+        out: *mut *mut c_void,
+    ) -> *mut c_char;
+    fn convtorch_dist_nccl(
+        store: *mut c_void,
+        rank: c_int,
+        size: c_int,
+        timeout_ms: i64,
+        out: *mut *mut c_void,
+    ) -> *mut c_char;
     fn convtorch_dist_has_nccl() -> c_int;
     fn convtorch_dist_group_free(group: *mut c_void);
-    fn convtorch_dist_allreduce_mean(group: *mut c_void, tensors: *const *mut C_tensor, count: usize, bucket: i64)
-        -> *mut c_char;
+    fn convtorch_dist_allreduce_mean(
+        group: *mut c_void,
+        tensors: *const *mut C_tensor,
+        count: usize,
+        bucket: i64,
+    ) -> *mut c_char;
     fn convtorch_dist_allreduce_sum(group: *mut c_void, tensors: *const *mut C_tensor, count: usize) -> *mut c_char;
     fn convtorch_dist_broadcast(
         group: *mut c_void,

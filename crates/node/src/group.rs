@@ -28,7 +28,8 @@ fn rendezvous(options: &RendezvousOptions) -> convtorch_core::Result<Rendezvous>
         "nccl" => Backend::Nccl,
         other => return Err(invalid("joinGroup", "backend", other, "'gloo' or 'nccl'")),
     };
-    let port = u16::try_from(options.port).map_err(|_| invalid("joinGroup", "port", options.port, "a port in [0, 65535]"))?;
+    let port =
+        u16::try_from(options.port).map_err(|_| invalid("joinGroup", "port", options.port, "a port in [0, 65535]"))?;
     if !(options.timeout_ms.is_finite() && options.timeout_ms >= 1.0) {
         return Err(invalid("joinGroup", "timeoutMs", options.timeout_ms, "a number of milliseconds >= 1"));
     }
