@@ -76,6 +76,14 @@ export class TorchError extends ConvtorchError {
   }
 }
 
+/** A data-parallel run failed: the rendezvous (an unreachable store, a port in use), a rank
+ *  that died or hung past the timeout, or a collective. The message names the rank. */
+export class DistributedError extends ConvtorchError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('CONVTORCH_DISTRIBUTED', message, options)
+  }
+}
+
 /** The native addon or libtorch could not be loaded. */
 export class LibtorchLoadError extends ConvtorchError {
   constructor(message: string, options?: { cause?: unknown }) {
@@ -101,6 +109,7 @@ export const ERROR_CLASSES: Record<string, new (message: string, options?: { cau
   CONVTORCH_IMAGE: ImageError,
   CONVTORCH_LIBTORCH_LOAD: LibtorchLoadError,
   CONVTORCH_TORCH: TorchError,
+  CONVTORCH_DISTRIBUTED: DistributedError,
   CONVTORCH_INTERNAL: InternalError,
 }
 

@@ -24,6 +24,14 @@ export declare class NativeDataset {
 /** A network with its optimizer, on one device. */
 export declare class NativeModel {
   /**
+   * Joins the group (waiting for every rank, up to the timeout) and takes rank 0's
+   * parameters; from then on each step averages the gradients over the ranks. Resolves
+   * with the store's port.
+   */
+  joinGroup(options: RendezvousOptions): Promise<number>
+  /** Leaves the group: the model trains alone again. */
+  leaveGroup(): void
+  /**
    * Draws its initial weights from generators of its own: it does not wait for another
    * model's training chunk.
    */
@@ -127,6 +135,19 @@ export declare function nativeMemory(): NativeMemory
 export interface NativeMemory {
   heapBytes: number
   liveObjects: number
+}
+
+/** Where this rank meets the others (the TS side reads torchrun's variables into it). */
+export interface RendezvousOptions {
+  rank: number
+  worldSize: number
+  host: string
+  port: number
+  /** This process hosts the store (rank 0, unless torchrun's agent hosts it). */
+  hostStore: boolean
+  /** 'gloo' (CPU tensors) or 'nccl' (CUDA tensors). */
+  backend: string
+  timeoutMs: number
 }
 
 /** A model's generator states (libtorch's bytes): the CPU's, and its CUDA device's if any. */

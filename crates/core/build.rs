@@ -1,13 +1,19 @@
 // torch-sys (links = "tch") hands its libtorch directory to direct dependents as
 // DEP_TCH_LIBTORCH_LIB; record it as the test binaries' RUNPATH so `cargo test` needs no
 // LD_LIBRARY_PATH, and keep it for error messages. The C++ shim (shim/shim.cpp) is compiled
-// against the same libtorch's headers, with torch-sys's flags.
+// against the same libtorch's headers, with torch-sys's flags; shim/distributed.cpp (c10d) too,
+// with gloo's headers (build/distributed.rs).
 use std::path::Path;
+
+#[path = "build/distributed.rs"]
+mod distributed;
 
 fn main() {
     println!("cargo:rerun-if-env-changed=DEP_TCH_LIBTORCH_LIB");
     println!("cargo:rerun-if-env-changed=LIBTORCH_CXX11_ABI");
     println!("cargo:rerun-if-changed=shim/shim.cpp");
+    println!("cargo:rerun-if-changed=shim/distributed.cpp");
+    println!("cargo:rerun-if-env-changed=CONVTORCH_GLOO_INCLUDE");
     let lib =
         std::env::var("DEP_TCH_LIBTORCH_LIB").expect("torch-sys did not report its libtorch (DEP_TCH_LIBTORCH_LIB)");
     println!("cargo:rustc-link-arg=-Wl,-rpath,{lib}");
@@ -15,15 +21,15 @@ fn main() {
     let include = Path::new(&lib).parent().expect("libtorch's lib/ has a parent").join("include");
     // PyPI's torch 2.11 wheels use the C++11 ABI, as torch-sys assumes without Python.
     let abi = std::env::var("LIBTORCH_CXX11_ABI").unwrap_or_else(|_| "1".to_owned());
-    cc::Build::new()
-        .cpp(true)
+    let mut base = cc::Build::new();
+    base.cpp(true)
         .pic(true)
         .warnings(false)
         .include(&include)
         .include(include.join("torch/csrc/api/include"))
         .flag("-std=c++17")
         .flag(format!("-D_GLIBCXX_USE_CXX11_ABI={abi}"))
-        .flag("-DGLOG_USE_GLOG_EXPORT")
-        .file("shim/shim.cpp")
-        .compile("convtorch_shim");
+        .flag("-DGLOG_USE_GLOG_EXPORT");
+    base.clone().file("shim/shim.cpp").compile("convtorch_shim");
+    distributed::compile(base);
 }

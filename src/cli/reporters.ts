@@ -60,3 +60,8 @@ export function quietReporter(write: Write): Reporter {
   const plain = plainReporter(write)
   return { onTrainEnd: plain.onTrainEnd }
 }
+
+/** A rank other than 0 of a data-parallel run: rank 0 reports for every rank. */
+export function silentReporter(): Reporter {
+  return {}
+}

@@ -10,8 +10,11 @@ import { resolveOptions } from '../training/options'
 import { parseAugment } from '../training/augment'
 import { parseSchedule } from '../training/schedule'
 import { tensorboard } from '../training/tensorboard-callback'
+import { distributedFromEnv } from '../training/distributed'
 import { train, TrainingAbortedError } from '../training/train'
+import { launchRanks } from './launch-ranks'
 import { chooseReporter } from './choose-reporter'
+import { silentReporter } from './reporters'
 import { explicitOptions } from './explicit'
 import { choiceOption, deviceOption, integerOption, numberOption, UsageError } from './flags'
 import { modelArgument } from './model-arg'
@@ -69,6 +72,8 @@ function defineTrain(program: Command) {
     .option('--no-report', 'no report.html and PNGs in the run directory (written by default)')
     .option('--quiet', 'only the final lines (total time, test accuracy, checkpoint)')
     .option('--json', 'one JSON object per event on stdout, nothing else')
+    .addOption(integerOption('--nproc-per-node <n>', 'data-parallel: start N ranks here (Gloo on the CPU, NCCL on CUDA), the CPU threads split between them; or run under torchrun, whose RANK, WORLD_SIZE, MASTER_ADDR and MASTER_PORT are read', 1))
+    .addOption(numberOption('--dist-timeout <s>', 'data-parallel: seconds to wait for the other ranks before failing (default 300)', (n) => n > 0, 'a number of seconds > 0'))
     .addHelpText('after', AFTER_HELP)
 }
 
@@ -78,14 +83,17 @@ async function runTrain(given: Partial<TrainFlags>): Promise<number> {
   const resuming = given.resume !== undefined
   if (given.json && given.quiet) throw new UsageError('--quiet and --json exclude each other (--json already prints only JSON)')
   if (given.monitor !== undefined && given.earlyStopping === undefined) throw new UsageError('--monitor applies to --early-stopping N, which is missing')
-  const reporter = chooseReporter({ json: given.json ?? false, quiet: given.quiet ?? false })
-  const halt = () => ('halt' in reporter ? reporter.halt() : undefined)
-  const reserved = given.out === undefined && !resuming ? await newRunDirectory(RUNS_DIR) : undefined
+  const distributed = distributedFromEnv(process.env)
+  // Only rank 0 prints and writes (its run directory, its TensorBoard files); the others train.
+  const lead = (distributed?.rank ?? 0) === 0
+  const reporter = lead ? chooseReporter({ json: given.json ?? false, quiet: given.quiet ?? false }) : silentReporter()
+  const halt = () => (reporter as { halt?: () => void }).halt?.()
+  const reserved = given.out === undefined && !resuming && lead ? await newRunDirectory(RUNS_DIR) : undefined
   const callbacks = [
     reporter,
     ...(reserved ? [latestLink(RUNS_DIR, reserved, (from, to) => process.stderr.write(`convtorch: moved the old ${from}/ to ${to}/; ${from} now links to the newest run\n`))] : []),
     ...(given.earlyStopping === undefined ? [] : [earlyStopping({ patience: given.earlyStopping, monitor: given.monitor, restoreBest: true })]),
-    ...(given.tensorboard === undefined ? [] : [tensorboard({ dir: given.tensorboard })]),
+    ...(given.tensorboard === undefined || !lead ? [] : [tensorboard({ dir: given.tensorboard })]),
   ]
   const controller = new AbortController()
   let interrupts = 0
@@ -129,6 +137,7 @@ async function runTrain(given: Partial<TrainFlags>): Promise<number> {
       report: given.report === false ? false : undefined,
       signal: controller.signal,
       callbacks: [trainingStarted, ...callbacks],
+      distributed: distributed ? { ...distributed, timeoutSeconds: given.distTimeout ?? distributed.timeoutSeconds } : undefined,
     })
     return 0
   } catch (error) {
@@ -148,6 +157,13 @@ async function runTrain(given: Partial<TrainFlags>): Promise<number> {
 export function trainCommand(program: Command): void {
   const command = defineTrain(program)
   command.action(async (options) => {
-    process.exitCode = await runTrain(explicitOptions(command, options))
+    const given = explicitOptions(command, options)
+    if (given.nprocPerNode !== undefined) {
+      const already = distributedFromEnv(process.env)
+      if (already) throw new UsageError(`--nproc-per-node: this process is already rank ${already.rank} of ${already.worldSize} ($RANK and $WORLD_SIZE are set, as torchrun sets them); leave the flag out under torchrun`)
+      process.exitCode = await launchRanks(given.nprocPerNode, process.argv.slice(2))
+      return
+    }
+    process.exitCode = await runTrain(given)
   })
 }

@@ -3,6 +3,7 @@ import { readCheckpoint, writeCheckpoint } from '../checkpoint/checkpoint'
 import { MODEL_FORMAT, MODEL_VERSION, type ModelDescription } from '../checkpoint/contents'
 import { BusyError, CheckpointError, invalidArgument } from '../errors'
 import { call, callAsync, native, type NativeModel } from '../native'
+import type { ResolvedDistributed } from '../training/distributed'
 import type { Normalisation } from '../data/dataset'
 import type { DeviceDataset } from '../data/device-dataset'
 import { encodeOnnx } from '../export/onnx-model'
@@ -220,6 +221,21 @@ export class Model {
     if (!(order instanceof Uint32Array)) throw invalidArgument('trainBatches()', 'order', order, 'a Uint32Array of example indices')
     const rates = learningRates === undefined ? undefined : Array.from(learningRates)
     return this.exclusive('trainBatches()', () => this.handle.trainBatches(data.handle, order, batchSize, rates))
+  }
+
+  /**
+   * Makes this model one rank of a data-parallel group: waits for every rank (up to the
+   * timeout), takes rank 0's parameters, and from then on averages each step's gradients and
+   * loss over the ranks. Resolves with the store's port.
+   */
+  async joinGroup(group: ResolvedDistributed): Promise<number> {
+    const options = { rank: group.rank, worldSize: group.worldSize, host: group.masterAddr, port: group.masterPort, hostStore: group.hostStore, backend: group.backend, timeoutMs: group.timeoutSeconds * 1000 }
+    return this.exclusive('joinGroup()', () => this.handle.joinGroup(options))
+  }
+
+  /** Leaves the group joined by joinGroup(): the model trains alone again. */
+  leaveGroup(): void {
+    this.quick('leaveGroup()', () => this.handle.leaveGroup())
   }
 
   private refuseWhileRunning(what: string): void {

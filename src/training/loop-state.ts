@@ -14,6 +14,8 @@ export interface LoopState {
   epochLosses: number[]
   /** Seconds spent in the loop before this process took over (a resumed run). */
   elapsed: number
+  /** Ranks of a distributed run (absent: 1); `batch` counts this many ranks' batches at once. */
+  worldSize?: number
 }
 
 export function initialLoopState(): LoopState {

@@ -9,6 +9,7 @@ import type { ModelSpec } from '../model/spec'
 import { Dataset, type Normalisation } from '../data/dataset'
 import type { ImageFolderOptions } from '../data/image-folder'
 import type { Callback } from './callbacks'
+import type { DistributedOptions } from './distributed'
 import { checkAugment, type AugmentOptions } from './augment'
 import { ON_NON_FINITE, type OnNonFinite } from './non-finite-guard'
 import { checkSchedule, type ScheduleOptions } from './schedule'
@@ -104,6 +105,13 @@ export interface TrainOptions {
    * callback, unless the list has one of its own, and the run's history/report files).
    */
   callbacks?: Callback | Callback[]
+  /**
+   * Data-parallel training: this process is one rank of `worldSize`, each training on its
+   * shard of every epoch with the gradients averaged over the ranks (c10d: Gloo on the CPU,
+   * NCCL on CUDA). Only rank 0 writes `out` (checkpoints, report); every rank runs
+   * `callbacks`. `distributedFromEnv()` reads torchrun's variables into it.
+   */
+  distributed?: DistributedOptions
 }
 
 export interface ResolvedOptions {

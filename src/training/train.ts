@@ -26,6 +26,7 @@ import { runRecord } from './run-record'
 import { batchesCsv } from './batches-csv'
 import { historyCsv } from './history-csv'
 import { reportCallback } from './report-callback'
+import { resolveDistributed, shardOrder, shardSize } from './distributed'
 
 /** The final evaluation of the test set. */
 export type TestResult = EvaluationReport
@@ -119,13 +120,22 @@ export async function train(options: TrainOptions = {}): Promise<TrainResult> {
   // Everything that can be checked without the data is checked before it is read.
   const spec = resolveSpec(resumption?.model.spec ?? options.model)
   const layers = inferShapes(spec)
+  const group = options.distributed === undefined ? null : resolveDistributed(options.distributed, resolved.device)
+  // Only rank 0 writes the run directory; the other ranks' copies of it would be the same.
+  const writer = group === null || group.rank === 0
   const out = options.out ?? resumption?.runDir ?? undefined
-  if (out !== undefined) await prepareRunDirectory(out)
+  if (out !== undefined && writer) await prepareRunDirectory(out)
   const data = await loadData(options, resolved, resumption)
   if (resumption && data.train.count !== resumption.training.data.trainCount) {
     throw invalidArgument('train()', 'data.train', `${data.train.count} examples`, `the ${resumption.training.data.trainCount} examples of the run being resumed`)
   }
-  if (batchCount(data.train.count, resolved.batchSize, resolved.dropLast) === 0) {
+  const worldSize = group?.worldSize ?? 1
+  const savedWorld = resumption?.training.loop.worldSize ?? 1
+  if (resumption && !resumption.training.loop.epochDone && savedWorld !== worldSize) {
+    throw invalidArgument('train()', 'distributed.worldSize', worldSize, `the world size of the run being resumed (${savedWorld}): it stopped within an epoch, whose shards depend on it`)
+  }
+  const rankExamples = shardSize(data.train.count, worldSize)
+  if (batchCount(rankExamples, resolved.batchSize, resolved.dropLast) === 0) {
     throw invalidArgument('train()', 'batchSize', resolved.batchSize, `at most the ${data.train.count} training examples when dropLast is true (every batch would be dropped and nothing trained)`)
   }
   if (!resolved.device.startsWith('cuda')) checkTrainingMemory(spec, layers, Math.min(resolved.batchSize, data.train.count))
@@ -141,16 +151,19 @@ export async function train(options: TrainOptions = {}): Promise<TrainResult> {
   model.setDataDescription({ normalise, classNames: data.classNames })
   model.setAugmentation(resolved.augment)
   model.setSkipNonFinite(resolved.onNonFinite === 'skip-batch')
+  if (group) await model.joinGroup(group)
   const trainData = data.train.toDevice(model.device, normalise ?? undefined)
   const testData = data.test.toDevice(model.device, normalise ?? undefined)
   const validationData = data.validation?.toDevice(model.device, normalise ?? undefined) ?? null
   try {
-    const builtIn: Callback[] = out === undefined ? [] : [...(callbacks.some((c) => c instanceof CheckpointCallback) ? [] : [checkpoint({ dir: out })]), runRecord(out), historyCsv(out), batchesCsv(out), ...(options.report === false ? [] : [reportCallback({ dir: out, testSet: data.test })])]
+    const builtIn: Callback[] = out === undefined || !writer ? [] : [...(callbacks.some((c) => c instanceof CheckpointCallback) ? [] : [checkpoint({ dir: out })]), runRecord(out), historyCsv(out), batchesCsv(out), ...(options.report === false ? [] : [reportCallback({ dir: out, testSet: data.test })])]
     const history = new History()
     // The guard runs right after History: it must stop the loop before a checkpoint is written.
     const guard = resolved.onNonFinite === 'stop' ? [nonFiniteGuard()] : []
     const all: Callback[] = [history, ...guard, ...builtIn, ...callbacks]
     const loop = resumption ? { ...resumption.training.loop } : initialLoopState()
+    if (group) loop.worldSize = worldSize
+    else delete loop.worldSize
     if (resumption) {
       history.restore(resumption.training.history)
       for (const callback of all) {
@@ -158,7 +171,7 @@ export async function train(options: TrainOptions = {}): Promise<TrainResult> {
         if (state !== undefined) callback.loadStateDict?.(state)
       }
     }
-    const batchesPerEpoch = batchCount(data.train.count, resolved.batchSize, resolved.dropLast)
+    const batchesPerEpoch = batchCount(rankExamples, resolved.batchSize, resolved.dropLast)
     const seconds: FitSeconds = { train: 0, trainEval: 0, testEval: 0 }
     const dataSeconds = (performance.now() - started) / 1000
     const checkpointOf = () => all.find((c): c is CheckpointCallback => c instanceof CheckpointCallback)?.last ?? null
@@ -175,7 +188,7 @@ export async function train(options: TrainOptions = {}): Promise<TrainResult> {
         trainData,
         testData,
         validationData,
-        orderOf: (epoch) => torchOrders?.[epoch - 1] ?? epochOrder(resolved.seed, epoch, data.train.count),
+        orderOf: (epoch) => shardOrder(torchOrders?.[epoch - 1] ?? epochOrder(resolved.seed, epoch, data.train.count), group?.rank ?? 0, worldSize),
         options: resolved,
         callbacks: all,
         history,
@@ -203,7 +216,8 @@ export async function train(options: TrainOptions = {}): Promise<TrainResult> {
     }
     return outcome.result
   } finally {
-    // The model is returned; the uploaded datasets are not needed any more.
+    // The model is returned, alone again; the uploaded datasets are not needed any more.
+    if (group) model.leaveGroup()
     trainData.dispose()
     testData.dispose()
     validationData?.dispose()

@@ -15,13 +15,16 @@ pub enum CoreError {
     Disposed(&'static str),
     #[error("checkpoint {path}: {reason}")]
     Checkpoint { path: String, reason: String },
+    /// A distributed run failed: the rendezvous, a peer rank, or a collective's timeout.
+    #[error("distributed (rank {rank} of {world}): {reason}")]
+    Distributed { rank: i64, world: i64, reason: String },
     #[error("libtorch: {0}")]
     Torch(#[from] tch::TchError),
 }
 
 impl CoreError {
     /// Every code `code()` can return: the TS side has a class for each (checked by a test).
-    pub const CODES: [&'static str; 7] = [
+    pub const CODES: [&'static str; 8] = [
         "CONVTORCH_INVALID_ARGUMENT",
         "CONVTORCH_INVALID_SPEC",
         "CONVTORCH_DEVICE_UNAVAILABLE",
@@ -29,6 +32,7 @@ impl CoreError {
         "CONVTORCH_DISPOSED",
         "CONVTORCH_CHECKPOINT",
         "CONVTORCH_TORCH",
+        "CONVTORCH_DISTRIBUTED",
     ];
 
     pub fn code(&self) -> &'static str {
@@ -40,6 +44,7 @@ impl CoreError {
             CoreError::Disposed(_) => "CONVTORCH_DISPOSED",
             CoreError::Checkpoint { .. } => "CONVTORCH_CHECKPOINT",
             CoreError::Torch(_) => "CONVTORCH_TORCH",
+            CoreError::Distributed { .. } => "CONVTORCH_DISTRIBUTED",
         }
     }
 }
@@ -82,6 +87,7 @@ mod tests {
             CoreError::Disposed("model"),
             CoreError::Checkpoint { path: String::new(), reason: String::new() },
             CoreError::Torch(tch::TchError::Torch(String::new())),
+            CoreError::Distributed { rank: 0, world: 1, reason: String::new() },
         ];
         // A new variant makes this match fail to compile until it is listed above and in CODES.
         for error in &every {
@@ -92,7 +98,8 @@ mod tests {
                 | CoreError::Busy
                 | CoreError::Disposed(_)
                 | CoreError::Checkpoint { .. }
-                | CoreError::Torch(_) => {}
+                | CoreError::Torch(_)
+                | CoreError::Distributed { .. } => {}
             }
         }
         let codes: Vec<&str> = every.iter().map(CoreError::code).collect();

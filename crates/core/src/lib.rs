@@ -5,8 +5,10 @@
 pub mod augment;
 pub mod checkpoint;
 pub mod cuda_info;
+pub mod data_parallel;
 pub mod dataset;
 pub mod device;
+pub mod distributed;
 pub mod error;
 pub mod evaluate;
 pub mod init;

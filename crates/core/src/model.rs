@@ -1,6 +1,7 @@
 //! A model: a network built from a spec, its optimizer, and access to its parameters by name.
 use crate::augment::Augmentation;
 use crate::device::device_name;
+use crate::distributed::ProcessGroup;
 use crate::error::{invalid, Result};
 use crate::init::{initialise, Init};
 use crate::layer::Network;
@@ -42,6 +43,8 @@ pub struct Model {
     pub(crate) augmentation: Option<Augmentation>,
     /// Skip the optimizer step of a batch whose loss is not finite (onNonFinite: 'skip-batch').
     pub(crate) skip_non_finite: bool,
+    /// Set for a data-parallel run: gradients are averaged over its ranks before each step.
+    pub(crate) group: Option<ProcessGroup>,
     pub(crate) spec: ModelSpec,
     pub(crate) device: Device,
 }
@@ -97,6 +100,7 @@ impl Model {
             generators,
             augmentation: None,
             skip_non_finite: false,
+            group: None,
             spec,
             device: options.device,
         })

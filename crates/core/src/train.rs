@@ -25,6 +25,9 @@ impl Model {
         let logits = self.network.forward(images, true)?;
         let loss = logits.f_cross_entropy_loss::<Tensor>(labels, None, tch::Reduction::Mean, -100, 0.0)?;
         loss.f_backward()?;
+        // Distributed: every rank continues with the mean gradients and the mean loss, so the
+        // skip decision below is the same on all of them.
+        let loss = self.average_over_ranks(loss)?;
         // Reading the loss is a device sync, paid only by runs that asked to skip such batches.
         if self.skip_non_finite && loss.f_isfinite()?.f_double_value(&[])? == 0.0 {
             return Ok(loss.f_detach()?);

@@ -6,6 +6,7 @@ mod compute_thread;
 mod dataset;
 mod error;
 mod evaluate_task;
+mod group;
 mod model;
 mod runtime;
 mod slot;

@@ -65,6 +65,10 @@ pub struct NativeModel {
 }
 
 impl NativeModel {
+    pub(crate) fn slot(&self) -> &Slot<Model> {
+        &self.inner
+    }
+
     /// A quick call on this model: refused at once while an asynchronous call holds it, and not
     /// queued behind another model's training chunk.
     fn quick<R: Send>(&self, body: impl FnOnce(&mut Model) -> convtorch_core::Result<R> + Send) -> napi::Result<R> {

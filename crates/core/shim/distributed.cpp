@@ -1,0 +1,201 @@
+// Data parallelism on torch's own c10d: a TCPStore for the rendezvous, a process group (Gloo
+// for CPU tensors; NCCL for CUDA where the build has its headers), and the two collectives a
+// data-parallel step needs: averaging gradients and broadcasting parameters.
+//
+// The Gloo route: the torch wheel exports ProcessGroupGloo (libtorch_cpu) but ships no gloo
+// headers, which ProcessGroupGloo.hpp includes. Debian's libgloo-dev supplies them; only
+// declarations are used, and every gloo symbol is resolved from libtorch_cpu (we never link
+// Debian's libgloo). This is sound because the gloo types reach ProcessGroupGloo's layout only
+// behind pointers (shared_ptr/unique_ptr members and vectors of them), so sizeof and member
+// offsets do not depend on the gloo snapshot; and every method we call is a virtual of
+// c10d::Backend, dispatched through the vtable that libtorch_cpu built.
+//
+// Every function catches C++ exceptions and returns them as a malloc'd message (NULL: success).
+#include <ATen/ATen.h>
+#include <torch/csrc/autograd/grad_mode.h>
+#include <torch/csrc/distributed/c10d/Backend.hpp>
+#include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
+#include <torch/csrc/distributed/c10d/TCPStore.hpp>
+#ifdef CONVTORCH_NCCL
+#include <torch/csrc/distributed/c10d/ProcessGroupNCCL.hpp>
+#endif
+#include <chrono>
+#include <cstring>
+#include <string>
+#include <vector>
+
+using at::Tensor;
+
+struct ConvtorchStore {
+  c10::intrusive_ptr<c10d::Store> store;
+  int port;
+};
+
+struct ConvtorchGroup {
+  c10::intrusive_ptr<c10d::Backend> backend;
+  int rank;
+  int size;
+};
+
+namespace {
+
+template <typename Body>
+char* guarded(const char* what, Body body) {
+  try {
+    body();
+    return nullptr;
+  } catch (const std::exception& e) {
+    return strdup((std::string(what) + ": " + e.what()).c_str());
+  } catch (...) {
+    return strdup((std::string(what) + ": unknown C++ exception").c_str());
+  }
+}
+
+// Consecutive runs of tensors, in the caller's order, of at most `bucket_bytes` each (a tensor
+// larger than that is a bucket of its own). The order is the parameters' order on every rank,
+// so every rank reduces the same buckets in the same sequence: results are deterministic.
+std::vector<std::vector<Tensor>> buckets(Tensor** tensors, size_t count, int64_t bucket_bytes) {
+  std::vector<std::vector<Tensor>> out;
+  int64_t filled = 0;
+  for (size_t i = 0; i < count; ++i) {
+    const Tensor& t = *tensors[i];
+    TORCH_CHECK(t.defined(), "tensor ", i, " is undefined (a parameter without a gradient?)");
+    const int64_t bytes = t.numel() * static_cast<int64_t>(t.element_size());
+    bool same_kind = !out.empty() && out.back().front().scalar_type() == t.scalar_type();
+    if (out.empty() || !same_kind || filled + bytes > bucket_bytes) {
+      out.emplace_back();
+      filled = 0;
+    }
+    out.back().push_back(t);
+    filled += bytes;
+  }
+  return out;
+}
+
+Tensor flattened(const std::vector<Tensor>& bucket) {
+  std::vector<Tensor> flat;
+  flat.reserve(bucket.size());
+  for (const Tensor& t : bucket) flat.push_back(t.reshape({-1}));
+  return at::cat(flat);
+}
+
+void scatter_back(const Tensor& flat, const std::vector<Tensor>& bucket) {
+  int64_t offset = 0;
+  for (const Tensor& t : bucket) {
+    const int64_t n = t.numel();
+    t.copy_(flat.narrow(0, offset, n).view(t.sizes()));
+    offset += n;
+  }
+}
+
+void wait(const c10::intrusive_ptr<c10d::Work>& work) {
+  // Work::wait throws the collective's failure (a peer gone, the group's timeout).
+  work->wait();
+}
+
+}  // namespace
+
+extern "C" {
+
+// A TCPStore: the server (is_server, on `port`, 0 picks a free one) or a client of one.
+char* convtorch_dist_store(const char* host, int port, int is_server, int world_size, int64_t timeout_ms,
+                           ConvtorchStore** out) {
+  return guarded("TCPStore", [&] {
+    c10d::TCPStoreOptions options;
+    options.port = static_cast<std::uint16_t>(port);
+    options.isServer = is_server != 0;
+    options.numWorkers = static_cast<std::size_t>(world_size);
+    // The process group's rendezvous waits for every rank; the store itself need not.
+    options.waitWorkers = false;
+    options.timeout = std::chrono::milliseconds(timeout_ms);
+    auto store = c10::make_intrusive<c10d::TCPStore>(std::string(host), options);
+    const int bound = store->getPort();
+    *out = new ConvtorchStore{store, bound};
+  });
+}
+
+int convtorch_dist_store_port(const ConvtorchStore* store) { return store->port; }
+
+void convtorch_dist_store_free(ConvtorchStore* store) { delete store; }
+
+// A Gloo process group of `size` ranks; collectives fail after `timeout_ms` without a peer.
+char* convtorch_dist_gloo(ConvtorchStore* store, int rank, int size, int64_t timeout_ms, ConvtorchGroup** out) {
+  return guarded("ProcessGroupGloo", [&] {
+    auto options = c10d::ProcessGroupGloo::Options::create_default(std::chrono::milliseconds(timeout_ms));
+    c10::intrusive_ptr<c10d::Backend> backend =
+        c10::make_intrusive<c10d::ProcessGroupGloo>(store->store, rank, size, options);
+    *out = new ConvtorchGroup{backend, rank, size};
+  });
+}
+
+// 1 when this build can create NCCL groups (it had NCCL's and CUDA's headers).
+int convtorch_dist_has_nccl() {
+#ifdef CONVTORCH_NCCL
+  return 1;
+#else
+  return 0;
+#endif
+}
+
+char* convtorch_dist_nccl(ConvtorchStore* store, int rank, int size, int64_t timeout_ms, ConvtorchGroup** out) {
+  return guarded("ProcessGroupNCCL", [&] {
+#ifdef CONVTORCH_NCCL
+    auto options = c10d::ProcessGroupNCCL::Options::create();
+    options->timeout = std::chrono::milliseconds(timeout_ms);
+    c10::intrusive_ptr<c10d::Backend> backend =
+        c10::make_intrusive<c10d::ProcessGroupNCCL>(store->store, rank, size, options);
+    *out = new ConvtorchGroup{backend, rank, size};
+#else
+    (void)store; (void)rank; (void)size; (void)timeout_ms; (void)out;
+    TORCH_CHECK(false, "this build of convtorch has no NCCL (built without NCCL's or CUDA's headers)");
+#endif
+  });
+}
+
+void convtorch_dist_group_free(ConvtorchGroup* group) { delete group; }
+
+// Replaces each tensor by its mean over the ranks. Tensors are coalesced into buckets of at
+// most bucket_bytes, each summed with one allreduce and divided by the world size, as DDP does.
+char* convtorch_dist_allreduce_mean(ConvtorchGroup* group, Tensor** tensors, size_t count, int64_t bucket_bytes) {
+  return guarded("allreduce", [&] {
+    at::NoGradGuard no_grad;
+    for (const auto& bucket : buckets(tensors, count, bucket_bytes)) {
+      std::vector<Tensor> flat{flattened(bucket)};
+      wait(group->backend->allreduce(flat, c10d::AllreduceOptions{}));
+      flat[0].div_(group->size);
+      scatter_back(flat[0], bucket);
+    }
+  });
+}
+
+// Sums each tensor over the ranks, in place (metrics: counts and loss sums).
+char* convtorch_dist_allreduce_sum(ConvtorchGroup* group, Tensor** tensors, size_t count) {
+  return guarded("allreduce", [&] {
+    at::NoGradGuard no_grad;
+    for (size_t i = 0; i < count; ++i) {
+      std::vector<Tensor> one{*tensors[i]};
+      wait(group->backend->allreduce(one, c10d::AllreduceOptions{}));
+    }
+  });
+}
+
+// Overwrites each tensor with rank `root`'s values (the parameters at the start of a run).
+char* convtorch_dist_broadcast(ConvtorchGroup* group, Tensor** tensors, size_t count, int root,
+                               int64_t bucket_bytes) {
+  return guarded("broadcast", [&] {
+    at::NoGradGuard no_grad;
+    for (const auto& bucket : buckets(tensors, count, bucket_bytes)) {
+      std::vector<Tensor> flat{flattened(bucket)};
+      c10d::BroadcastOptions options;
+      options.rootRank = root;
+      wait(group->backend->broadcast(flat, options));
+      scatter_back(flat[0], bucket);
+    }
+  });
+}
+
+char* convtorch_dist_barrier(ConvtorchGroup* group) {
+  return guarded("barrier", [&] { wait(group->backend->barrier(c10d::BarrierOptions{})); });
+}
+
+}  // extern "C"

@@ -1,0 +1,134 @@
+//! Two ranks over Gloo on 127.0.0.1, as two threads of this test process (each with its own
+//! process group, as two processes would have): a data-parallel step must equal one process's
+//! step on the union of the ranks' batches.
+use crate::distributed::{Backend, ProcessGroup, Rendezvous};
+use crate::error::CoreError;
+use crate::model::{Model, ModelOptions};
+use crate::spec::ModelSpec;
+use std::net::TcpListener;
+use std::time::{Duration, Instant};
+use tch::{Device, Kind, Tensor};
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+fn rendezvous(rank: i64, world_size: i64, port: u16, timeout: Duration) -> Rendezvous {
+    Rendezvous {
+        rank,
+        world_size,
+        host: "127.0.0.1".to_owned(),
+        port,
+        is_server: rank == 0,
+        backend: Backend::Gloo,
+        timeout,
+    }
+}
+
+/// 128 MNIST-shaped examples drawn from a seeded generator, labels cycling through the classes.
+fn examples() -> (Vec<f32>, Vec<i32>) {
+    tch::manual_seed(7);
+    let pixels = Tensor::rand([128, 1, 28, 28], (Kind::Float, Device::Cpu));
+    (Vec::<f32>::try_from(pixels.view([-1])).unwrap(), (0..128).map(|i| i % 10).collect())
+}
+
+/// Every parameter's gradient and value after the step, by name.
+fn snapshot(model: &Model) -> Vec<(String, Vec<f32>, Vec<f32>)> {
+    model
+        .parameter_names()
+        .into_iter()
+        .map(|name| {
+            let grad = model.gradient(&name).unwrap().expect("a gradient after the step").values;
+            let value = model.parameter(&name).unwrap().values;
+            (name, grad, value)
+        })
+        .collect()
+}
+
+fn max_difference(a: &[f32], b: &[f32]) -> f32 {
+    assert_eq!(a.len(), b.len());
+    a.iter().zip(b).map(|(x, y)| (x - y).abs()).fold(0.0, f32::max)
+}
+
+#[test]
+fn two_ranks_of_64_step_like_one_process_of_128() {
+    let (pixels, labels) = examples();
+    let per_example = 28 * 28;
+    let mut alone = Model::new(ModelSpec::seed(), ModelOptions::default()).unwrap();
+    alone.train_step(&pixels, &labels, 128).unwrap();
+    let expected = snapshot(&alone);
+
+    let port = free_port();
+    let ranks: Vec<_> = (0..2i64)
+        .map(|rank| {
+            let (pixels, labels) = (pixels.clone(), labels.clone());
+            std::thread::spawn(move || {
+                // Rank 1 starts from other weights: the broadcast from rank 0 must replace them.
+                let options = ModelOptions { seed: 1 + rank * 100, ..ModelOptions::default() };
+                let mut model = Model::new(ModelSpec::seed(), options).unwrap();
+                let group = ProcessGroup::join(&rendezvous(rank, 2, port, Duration::from_secs(30))).unwrap();
+                model.join_group(group).unwrap();
+                let r = rank as usize;
+                let shard = &pixels[r * 64 * per_example..(r + 1) * 64 * per_example];
+                model.train_step(shard, &labels[r * 64..(r + 1) * 64], 64).unwrap();
+                snapshot(&model)
+            })
+        })
+        .collect();
+    for (rank, handle) in ranks.into_iter().enumerate() {
+        let got = handle.join().unwrap();
+        for ((name, grad, value), (_, want_grad, want_value)) in got.iter().zip(&expected) {
+            let (dg, dv) = (max_difference(grad, want_grad), max_difference(value, want_value));
+            assert!(dg < 1e-6, "rank {rank}: gradient of {name} differs by {dg}");
+            assert!(dv < 1e-6, "rank {rank}: {name} differs by {dv}");
+        }
+        // Not vacuous: the step moved the weights.
+        let before = Model::new(ModelSpec::seed(), ModelOptions::default()).unwrap();
+        assert!(max_difference(&got[0].2, &before.parameter(&got[0].0).unwrap().values) > 0.0);
+    }
+}
+
+#[test]
+fn small_buckets_average_exactly_as_one_bucket() {
+    let port = free_port();
+    let ranks: Vec<_> = (0..2i64)
+        .map(|rank| {
+            std::thread::spawn(move || {
+                let group = ProcessGroup::join(&rendezvous(rank, 2, port, Duration::from_secs(30))).unwrap();
+                let make = || -> Vec<Tensor> {
+                    (0..5).map(|i| Tensor::full([3 + i], (rank * 10 + i) as f64, (Kind::Float, Device::Cpu))).collect()
+                };
+                let (small, large) = (make(), make());
+                group.allreduce_mean(&small.iter().collect::<Vec<_>>(), 16).unwrap();
+                group.allreduce_mean(&large.iter().collect::<Vec<_>>(), 1 << 20).unwrap();
+                (small, large)
+            })
+        })
+        .collect();
+    for handle in ranks {
+        let (small, large) = handle.join().unwrap();
+        for (i, (s, l)) in small.iter().zip(&large).enumerate() {
+            assert!(s.equal(l), "tensor {i}");
+            // (i + (10 + i)) / 2 on both ranks.
+            assert_eq!(s.double_value(&[0]), (2 * i + 10) as f64 / 2.0);
+        }
+    }
+}
+
+#[test]
+fn a_rank_whose_peer_never_comes_fails_within_the_timeout_naming_itself() {
+    let started = Instant::now();
+    let error = ProcessGroup::join(&rendezvous(0, 2, free_port(), Duration::from_secs(2))).unwrap_err();
+    assert!(started.elapsed() < Duration::from_secs(30), "took {:?}", started.elapsed());
+    assert_eq!(error.code(), "CONVTORCH_DISTRIBUTED");
+    assert!(error.to_string().starts_with("distributed (rank 0 of 2)"), "{error}");
+}
+
+#[test]
+fn a_store_port_in_use_is_a_distributed_error_naming_the_address() {
+    let taken = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = taken.local_addr().unwrap().port();
+    let error = ProcessGroup::join(&rendezvous(0, 1, port, Duration::from_secs(2))).unwrap_err();
+    assert!(matches!(error, CoreError::Distributed { rank: 0, .. }), "{error}");
+    assert!(error.to_string().contains(&format!("cannot host the store at 127.0.0.1:{port}")), "{error}");
+}

@@ -1,0 +1,209 @@
+//! Data parallelism over torch's c10d (shim/distributed.cpp): a TCPStore rendezvous, a process
+//! group (Gloo on CPU, NCCL on CUDA where built), and the collectives of a data-parallel step.
+use crate::error::{CoreError, Result};
+use std::ffi::{c_char, c_int, c_void, CStr, CString};
+use std::time::Duration;
+use tch::Tensor;
+use torch_sys::C_tensor;
+
+extern "C" {
+    fn convtorch_free_message(message: *mut c_char);
+    fn convtorch_dist_store(
+        host: *const c_char,
+        port: c_int,
+        is_server: c_int,
+        world_size: c_int,
+        timeout_ms: i64,
+        out: *mut *mut c_void,
+    ) -> *mut c_char;
+    fn convtorch_dist_store_port(store: *const c_void) -> c_int;
+    fn convtorch_dist_store_free(store: *mut c_void);
+    fn convtorch_dist_gloo(
+        store: *mut c_void,
+        rank: c_int,
+        size: c_int,
+        timeout_ms: i64,
+        out: *mut *mut c_void,
+    ) -> *mut c_char;
+    fn convtorch_dist_nccl(
+        store: *mut c_void,
+        rank: c_int,
+        size: c_int,
+        timeout_ms: i64,
+        out: *mut *mut c_void,
+    ) -> *mut c_char;
+    fn convtorch_dist_has_nccl() -> c_int;
+    fn convtorch_dist_group_free(group: *mut c_void);
+    fn convtorch_dist_allreduce_mean(
+        group: *mut c_void,
+        tensors: *const *mut C_tensor,
+        count: usize,
+        bucket: i64,
+    ) -> *mut c_char;
+    fn convtorch_dist_allreduce_sum(group: *mut c_void, tensors: *const *mut C_tensor, count: usize) -> *mut c_char;
+    fn convtorch_dist_broadcast(
+        group: *mut c_void,
+        tensors: *const *mut C_tensor,
+        count: usize,
+        root: c_int,
+        bucket: i64,
+    ) -> *mut c_char;
+    fn convtorch_dist_barrier(group: *mut c_void) -> *mut c_char;
+}
+
+/// DDP's default bucket size (25 MiB): few collectives per step, each large enough to be fast.
+pub const DEFAULT_BUCKET_BYTES: i64 = 25 * 1024 * 1024;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Gloo,
+    Nccl,
+}
+
+/// Where and how to meet the other ranks (torchrun's RANK, WORLD_SIZE, MASTER_ADDR, ...).
+#[derive(Debug, Clone)]
+pub struct Rendezvous {
+    pub rank: i64,
+    pub world_size: i64,
+    pub host: String,
+    pub port: u16,
+    /// Host the store here (rank 0, unless torchrun's agent hosts it: TORCHELASTIC_USE_AGENT_STORE).
+    pub is_server: bool,
+    pub backend: Backend,
+    /// For the rendezvous and for every collective: past it, a missing peer is an error.
+    pub timeout: Duration,
+}
+
+/// True when this build can create NCCL groups.
+pub fn has_nccl() -> bool {
+    unsafe { convtorch_dist_has_nccl() != 0 }
+}
+
+/// One rank's membership of a process group; dropping it leaves the group.
+#[derive(Debug)]
+pub struct ProcessGroup {
+    store: *mut c_void,
+    group: *mut c_void,
+    rank: i64,
+    world_size: i64,
+    port: u16,
+}
+
+// SAFETY: the store and group are owned by this value alone; c10d backends are thread-safe and
+// this value is used from one thread at a time (the compute thread, through &self).
+unsafe impl Send for ProcessGroup {}
+
+impl Drop for ProcessGroup {
+    fn drop(&mut self) {
+        unsafe {
+            convtorch_dist_group_free(self.group);
+            convtorch_dist_store_free(self.store);
+        }
+    }
+}
+
+fn message(raw: *mut c_char) -> Option<String> {
+    if raw.is_null() {
+        return None;
+    }
+    // SAFETY: a non-null message is a NUL-terminated string malloc'd by the shim.
+    let text = unsafe { CStr::from_ptr(raw) }.to_string_lossy().into_owned();
+    unsafe { convtorch_free_message(raw) };
+    Some(text)
+}
+
+fn pointers(tensors: &[&Tensor]) -> Vec<*mut C_tensor> {
+    // Collectives write into the tensors' storage, which a shared handle permits (as in `shim`).
+    tensors.iter().map(|t| t.as_ptr() as *mut C_tensor).collect()
+}
+
+impl ProcessGroup {
+    /// Joins the group: connects to (or hosts) the store, then waits for every rank.
+    pub fn join(rendezvous: &Rendezvous) -> Result<ProcessGroup> {
+        let Rendezvous { rank, world_size, .. } = *rendezvous;
+        let fail = |reason: String| CoreError::Distributed { rank, world: world_size, reason };
+        if world_size < 1 || rank < 0 || rank >= world_size {
+            return Err(fail(format!("rank must be in [0, {world_size}) and the world at least 1")));
+        }
+        if rendezvous.backend == Backend::Nccl && !has_nccl() {
+            return Err(fail("this build has no NCCL (it was built without NCCL's headers)".to_owned()));
+        }
+        let host = CString::new(rendezvous.host.as_str()).map_err(|_| fail("the host holds a NUL".to_owned()))?;
+        let timeout_ms = rendezvous.timeout.as_millis().min(i64::MAX as u128) as i64;
+        let mut store: *mut c_void = std::ptr::null_mut();
+        let raw = unsafe {
+            convtorch_dist_store(
+                host.as_ptr(),
+                c_int::from(rendezvous.port),
+                c_int::from(rendezvous.is_server),
+                world_size as c_int,
+                timeout_ms,
+                &mut store,
+            )
+        };
+        if let Some(text) = message(raw) {
+            return Err(fail(format!(
+                "cannot {} the store at {}:{}: {text}",
+                if rendezvous.is_server { "host" } else { "reach" },
+                rendezvous.host,
+                rendezvous.port
+            )));
+        }
+        let port = unsafe { convtorch_dist_store_port(store) } as u16;
+        let mut group: *mut c_void = std::ptr::null_mut();
+        let create = match rendezvous.backend {
+            Backend::Gloo => convtorch_dist_gloo,
+            Backend::Nccl => convtorch_dist_nccl,
+        };
+        let raw = unsafe { create(store, rank as c_int, world_size as c_int, timeout_ms, &mut group) };
+        if let Some(text) = message(raw) {
+            unsafe { convtorch_dist_store_free(store) };
+            return Err(fail(text));
+        }
+        Ok(ProcessGroup { store, group, rank, world_size, port })
+    }
+
+    pub fn rank(&self) -> i64 {
+        self.rank
+    }
+
+    pub fn world_size(&self) -> i64 {
+        self.world_size
+    }
+
+    /// The store's port (the one picked, when the server was asked for port 0).
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    fn checked(&self, raw: *mut c_char) -> Result<()> {
+        match message(raw) {
+            None => Ok(()),
+            Some(reason) => Err(CoreError::Distributed { rank: self.rank, world: self.world_size, reason }),
+        }
+    }
+
+    /// Replaces every tensor by its mean over the ranks, bucketed in the given order.
+    pub fn allreduce_mean(&self, tensors: &[&Tensor], bucket_bytes: i64) -> Result<()> {
+        let raw = pointers(tensors);
+        self.checked(unsafe { convtorch_dist_allreduce_mean(self.group, raw.as_ptr(), raw.len(), bucket_bytes) })
+    }
+
+    /// Sums every tensor over the ranks, in place.
+    pub fn allreduce_sum(&self, tensors: &[&Tensor]) -> Result<()> {
+        let raw = pointers(tensors);
+        self.checked(unsafe { convtorch_dist_allreduce_sum(self.group, raw.as_ptr(), raw.len()) })
+    }
+
+    /// Gives every tensor rank `root`'s values.
+    pub fn broadcast(&self, tensors: &[&Tensor], root: i64, bucket_bytes: i64) -> Result<()> {
+        let raw = pointers(tensors);
+        self.checked(unsafe {
+            convtorch_dist_broadcast(self.group, raw.as_ptr(), raw.len(), root as c_int, bucket_bytes)
+        })
+    }
+
+    pub fn barrier(&self) -> Result<()> {
+        self.checked(unsafe { convtorch_dist_barrier(self.group) })
+    }
+}
