@@ -32,6 +32,9 @@ if (!existsSync(join(root, 'node_modules', '.package-lock.json'))) {
 } else {
   if (!existsSync(join(root, '.torch', 'env.json'))) run(process.execPath, [join(root, 'scripts', 'setup-torch.mjs')])
   const rustSources = Math.max(newestMtime(join(root, 'crates')), newestMtime(join(root, 'Cargo.toml')))
-  if (!existsSync(addon) || statSync(addon).mtimeMs < rustSources) run(npm, ['run', 'build:native'])
+  if (!existsSync(addon) || statSync(addon).mtimeMs < rustSources) {
+    run(process.execPath, [join(root, 'scripts', 'gloo-headers.mjs')])
+    run(npm, ['run', 'build:native'])
+  }
   run(npm, ['run', 'build:ts'])
 }
