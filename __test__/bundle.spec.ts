@@ -3,11 +3,15 @@ import { spawnSync } from 'node:child_process'
 import { mkdtemp } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
+import { runsHere } from './helpers/host'
+import { PACKING } from './helpers/packed-install'
 import { smallMnistDir } from './helpers/small-mnist'
 
 const root = join(__dirname, '..', '..')
 
 test('the offline bundle runs `convtorch train` with its own Node against the host torch', async (t) => {
+  // The bundle is built here: tsc through npm, the portable addon through cargo, from the clone.
+  if (!runsHere(t, PACKING)) return
   const python = process.env.CONVTORCH_PYTHON
   if (!python) {
     t.log('skipped: CONVTORCH_PYTHON is not set (run through `npm test`), so no host torch 2.11 is known')

@@ -56,7 +56,9 @@ test('convtorch summary prints the seed net with 9,098 parameters', (t) => {
   t.regex(run.stdout, /Total params: 9,098/)
 })
 
-test('Ctrl-C stops convtorch train with exit code 130; --resume then ends where an uninterrupted run ends', async (t) => {
+// Serial: the concurrent tests' spawnSync would block this worker's event loop, so the signal
+// would reach the child only after its whole run had finished (exit code 0, nothing to resume).
+test.serial('Ctrl-C stops convtorch train with exit code 130; --resume then ends where an uninterrupted run ends', async (t) => {
   const dir = await smallMnistDir(6_000, 200)
   const out = await mkdtemp(join(tmpdir(), 'convtorch-interrupted-'))
   // 188 batches an epoch: the signal, honoured between native calls of 50 batches, lands inside one.

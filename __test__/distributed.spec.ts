@@ -5,7 +5,7 @@ import { readdir, readFile } from 'node:fs/promises'
 import { mkdtemp } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
-import { distributedFromEnv, InvalidArgumentError, shardOrder } from '../src/index'
+import { distributedFromEnv, InvalidArgumentError, rankDevice, shardOrder } from '../src/index'
 import { smallMnistDir } from './helpers/small-mnist'
 
 const cli = join(__dirname, '..', 'src', 'cli', 'main.js')
@@ -22,11 +22,20 @@ test('shardOrder takes the strided, padded shards of torch DistributedSampler', 
 test("distributedFromEnv reads torchrun's variables, and its agent's store makes every rank a client", (t) => {
   t.is(distributedFromEnv({}), null)
   const torchrun = { RANK: '1', WORLD_SIZE: '2', LOCAL_RANK: '1', MASTER_ADDR: '10.0.0.5', MASTER_PORT: '29400', TORCHELASTIC_USE_AGENT_STORE: 'True' }
-  t.deepEqual(distributedFromEnv(torchrun), { rank: 1, worldSize: 2, masterAddr: '10.0.0.5', masterPort: 29400, hostStore: false, timeoutSeconds: undefined })
+  t.deepEqual(distributedFromEnv(torchrun), { rank: 1, worldSize: 2, masterAddr: '10.0.0.5', masterPort: 29400, hostStore: false, timeoutSeconds: undefined, localRank: 1 })
   t.is(distributedFromEnv({ RANK: '0', WORLD_SIZE: '2' })?.hostStore, undefined, 'rank 0 hosts the store by default')
   const error = t.throws(() => distributedFromEnv({ RANK: '0' }), { instanceOf: InvalidArgumentError })
   t.regex(error.message, /\$WORLD_SIZE/)
   t.throws(() => distributedFromEnv({ RANK: 'x', WORLD_SIZE: '2' }), { message: /\$RANK must be a whole number, got 'x'/ })
+})
+
+test('LOCAL_RANK picks the CUDA device of a rank, as torch.cuda.set_device(LOCAL_RANK) does', (t) => {
+  t.is(rankDevice('cuda', 1, true), 'cuda:1')
+  t.is(rankDevice('auto', 3, true), 'cuda:3')
+  t.is(rankDevice('auto', 3, false), 'auto', 'auto without CUDA stays auto (the CPU)')
+  t.is(rankDevice('cuda:0', 1, true), 'cuda:0', 'a device named in full is kept')
+  t.is(rankDevice('cpu', 1, true), 'cpu')
+  t.is(rankDevice('cuda', null, true), 'cuda', 'without LOCAL_RANK nothing changes')
 })
 
 interface Run {
@@ -119,7 +128,7 @@ test.serial('a killed rank ends the run with an error naming it', async (t) => {
   t.notRegex(result.stdout, /"event":"end"/)
 })
 
-test.serial('a hung rank ends the run within the timeout: its peer fails naming itself, the launcher ends the hung one', async (t) => {
+test.serial('a hung rank ends the run within the timeout: its peer names it from the heartbeats, the launcher ends it', async (t) => {
   const data = await smallMnistDir(4_000, 200)
   let stopped = false
   const result = await run(process.execPath, [cli, 'train', '--nproc-per-node', '2', '--data', data, '--batch-size', '16', '--epochs', '20', '--no-report', '--json', '--dist-timeout', '3', '--out', join(await mkdtemp(join(tmpdir(), 'convtorch-dist-')), 'run')], {
@@ -132,6 +141,8 @@ test.serial('a hung rank ends the run within the timeout: its peer fails naming 
   t.true(stopped)
   t.is(result.code, 1)
   t.regex(result.stderr, /\[rank 0\] convtorch: distributed \(rank 0 of 2\): allreduce: .*Timed out waiting 3000ms/)
+  t.log(result.stderr.split('\n').find((line) => line.includes('heartbeat')))
+  t.regex(result.stderr, /rank 1 stopped: no heartbeat for \d+\.\d s \(its last one reported step \d+; this rank is at step \d+\)/)
   t.regex(result.stderr, /convtorch: rank 0 of 2 exited with code 1; stopping the other ranks/)
 })
 

@@ -5,7 +5,7 @@ import { join } from 'node:path'
 import { InvalidArgumentError, Model, ModelSpecError, pytorchSource, Rng, seedSpec, strongSpec, type ModelSpec } from '../src/index'
 import { mnist } from './helpers/mnist'
 import { paritySpecs, RGB_NAME, rgbSpec } from './helpers/parity-specs'
-import { pythonWithTorch, relativeError, runTorchScript } from './helpers/torch'
+import { pythonWithTorch, relativeError, runTorchScript, torchMissing } from './helpers/torch'
 
 interface Answer {
   torch: string
@@ -67,12 +67,7 @@ const torch = pythonWithTorch()
 
 if ('reason' in torch) {
   test('exported modules match convtorch in PyTorch', (t) => {
-    // CI installs torch: there a missing torch is a broken setup, not a reason to skip.
-    if (process.env.CI) t.fail(`torch is required in CI: ${torch.reason}`)
-    else {
-      t.log(`skipped: ${torch.reason}`)
-      t.pass()
-    }
+    torchMissing(t, torch.reason)
   })
 } else {
   for (const [name, spec] of Object.entries(specs)) {

@@ -1,5 +1,5 @@
 import test from 'ava'
-import { Model } from '../src/index'
+import { Dataset, Model } from '../src/index'
 import { mnist } from './helpers/mnist'
 import { relativeError } from './helpers/torch'
 
@@ -68,22 +68,55 @@ const fastPathSpecs = {
     { type: 'maxPool2d' as const, kernel: 3, stride: 2, padding: 1 }, { type: 'maxPool2d' as const, kernel: 2, stride: 1 },
     { type: 'flatten' as const }, { type: 'linear' as const, units: 10 },
   ] },
+  // RGB: channels-last from the first convolution on, ReLU in place after a convolution, a
+  // pool (also through flatten) and a linear layer, and not after a sigmoid (which keeps its
+  // output for its gradient).
+  rgb: { input: [3, 28, 28] as [number, number, number], classes: 10, layers: [
+    { type: 'conv2d' as const, filters: 8, kernel: 3, padding: 1 }, { type: 'relu' as const },
+    { type: 'conv2d' as const, filters: 8, kernel: 3, padding: 1 }, { type: 'relu' as const }, { type: 'maxPool2d' as const, kernel: 2 },
+    { type: 'conv2d' as const, filters: 12, kernel: 3, stride: 2 }, { type: 'sigmoid' as const }, { type: 'relu' as const },
+    { type: 'avgPool2d' as const, kernel: 2 }, { type: 'flatten' as const }, { type: 'relu' as const },
+    { type: 'linear' as const, units: 32 }, { type: 'relu' as const }, { type: 'linear' as const, units: 10 },
+  ] },
+}
+
+/** MNIST in three channels: the digit, its negative and a shifted copy, so channels differ. */
+function rgbOf(grey: Dataset): Dataset {
+  const plane = 784
+  const images = new Uint8Array(grey.count * 3 * plane)
+  const source = grey.images as Uint8Array
+  for (let n = 0; n < grey.count; n++) {
+    for (let p = 0; p < plane; p++) {
+      const v = source[n * plane + p]
+      images[(n * 3) * plane + p] = v
+      images[(n * 3 + 1) * plane + p] = 255 - v
+      images[(n * 3 + 2) * plane + p] = source[n * plane + ((p + 29) % plane)]
+    }
+  }
+  return Dataset.fromArrays({ images, labels: grey.labels, shape: [3, 28, 28], classes: 10 })
 }
 
 for (const [name, model] of Object.entries(fastPathSpecs)) {
   test(`fast paths train and evaluate like the literal spec (${name})`, async (t) => {
     const { train } = await mnist()
-    const data = train.slice(0, 3200).toDevice('cpu')
+    const subset = train.slice(0, 3200)
+    const data = (model !== 'seed' && model.input[0] === 3 ? rgbOf(subset) : subset).toDevice('cpu')
     const order = Uint32Array.from({ length: 3200 }, (_, i) => i)
     const fast = Model.create({ model, seed: 9, device: 'cpu', init: 'default' })
     const plain = Model.create({ model, seed: 9, device: 'cpu', init: 'default', fastPaths: false })
     const fastLosses = await fast.trainBatches(data, order, 64)
     const plainLosses = await plain.trainBatches(data, order, 64)
     t.true(relativeError(fastLosses, plainLosses) < 1e-5, `losses differ: ${relativeError(fastLosses, plainLosses)}`)
+    // Another convolution kernel (channels-last) sums in another order, and SGD carries each
+    // step's rounding into the next: after 50 steps ~2e-7 for most specs, up to 5e-5 for
+    // leakyTanh (measured), whose tanh-then-pool windows can flip their maximum on a near tie.
+    const errors: Record<string, number> = {}
     for (const parameter of fast.parameterNames()) {
       const error = relativeError(fast.parameter(parameter).values, plain.parameter(parameter).values)
-      t.true(error < 1e-5, `${parameter} after 50 steps: relative error ${error}`)
+      errors[parameter] = error
+      t.true(error < 1e-4, `${parameter} after 50 steps: relative error ${error}`)
     }
+    t.log(`relative errors after 50 steps: ${JSON.stringify(errors)}`)
     const [fastEval, plainEval] = [await fast.evaluate(data, { batchSize: 500 }), await plain.evaluate(data, { batchSize: 500 })]
     t.true(Math.abs(fastEval.loss - plainEval.loss) <= 1e-5 * Math.abs(plainEval.loss), `loss ${fastEval.loss} vs ${plainEval.loss}`)
     const differing = fastEval.predictions.filter((p, i) => p !== plainEval.predictions[i]).length

@@ -6,9 +6,10 @@ import { join } from 'node:path'
 import sharp from 'sharp'
 import { InvalidArgumentError, Model, train } from '../src/index'
 import { firstBatch, mnist } from './helpers/mnist'
-import { pythonWithTorch, relativeError, runTorchScript, torchMissing } from './helpers/torch'
+import { pythonWith, relativeError, runTorchScript, torchMissing } from './helpers/torch'
 
-const torch = pythonWithTorch()
+// The fixture reads (and writes) weights with the safetensors package.
+const torch = pythonWith(['torch', 'safetensors'])
 
 async function trainedSeedModel() {
   const { train: full, test: fullTest } = await mnist()
@@ -18,7 +19,7 @@ async function trainedSeedModel() {
 }
 
 test('feature maps after each convolution and pooling layer, and Grad-CAM, match PyTorch', async (t) => {
-  if ('reason' in torch) return torchMissing(t, torch.reason)
+  if ('reason' in torch) return torchMissing(t, torch.reason, 'torch with safetensors')
   const { model, weights } = await trainedSeedModel()
   const { images, labels } = await firstBatch(6)
   const maps = model.featureMaps(images)

@@ -55,7 +55,8 @@ test('on a terminal, train draws a live bar and a summary line per epoch, and en
   t.is(last[2], `Saved: ${out}/checkpoint`)
 })
 
-test('Ctrl-C on a terminal takes the bar down before the message and leaves clean lines', async (t) => {
+// Serial: a concurrent test's spawnSync would block this worker, and Ctrl-C would come too late.
+test.serial('Ctrl-C on a terminal takes the bar down before the message and leaves clean lines', async (t) => {
   if (!hasScript) return t.log('skipped: util-linux `script` is not installed (no pseudo-terminal to draw on)')
   const dir = await smallMnistDir(1_600, 200)
   const out = await mkdtemp(join(tmpdir(), 'convtorch-bar-int-'))

@@ -5,7 +5,8 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import sharp from 'sharp'
 import { bundledMnistDir, MNIST_FILES, Model, readIdxFile } from '../src/index'
-import { bareEnv, emptyProject, installInto, packTarballs, root, run, torchPythonOrSkip, withTorch } from './helpers/packed-install'
+import { runsHere } from './helpers/host'
+import { bareEnv, emptyProject, installInto, PACKING, packTarballs, root, run, torchPythonOrSkip, withTorch } from './helpers/packed-install'
 import { commandWithFewerEpochs, readme, withFewerEpochs } from './helpers/readme-examples'
 import { writeShapes } from './helpers/shapes-dataset'
 
@@ -82,6 +83,7 @@ const versionOf = async (name: string) => JSON.parse(await readFile(join(root, '
 
 test('every README example works in a fresh project: the TypeScript ones type-check (strict, skipLibCheck false) and run as CommonJS and as ES modules, the commands run', async (t) => {
   t.timeout(40 * 60_000)
+  if (!runsHere(t, PACKING)) return
   const python = torchPythonOrSkip(t)
   if (!python) return
   const { tarballs, pack } = await packTarballs()

@@ -8,6 +8,7 @@ import { pathToFileURL } from 'node:url'
 import sharp from 'sharp'
 import { train, TrainingAbortedError, type TrainOptions } from '../src/index'
 import { findChromium, visit } from './helpers/chromium'
+import { runsHere } from './helpers/host'
 import { smallMnistDir } from './helpers/small-mnist'
 
 const cli = join(__dirname, '..', 'src', 'cli', 'main.js')
@@ -58,11 +59,8 @@ test('train() with out writes a self-contained report.html and the loss, accurac
 })
 
 test('report.html draws its charts and image grid in headless Chromium without a network request', async (t) => {
-  const chromium = findChromium()
-  if (!chromium) {
-    if (process.env.CI) return t.fail('chromium is missing in CI (.ci/run installs Debian\'s chromium package)')
-    return t.log('skipped: no chromium on this machine (apt-get install chromium)')
-  }
+  if (!runsHere(t, ['chromium'])) return
+  const chromium = findChromium()!
   const out = await finishedRun()
   const boxes = ['chart-loss', 'chart-accuracy', 'chart-learningRate', 'chart-confusion', 'misclassified', 'network']
   const height = 3600

@@ -6,6 +6,7 @@ import { join } from 'node:path'
 import sharp from 'sharp'
 import { mnistInputFromFile, Model, serveModel } from '../src/index'
 import { findChromium, visit, type VisitStep } from './helpers/chromium'
+import { runsHere } from './helpers/host'
 import { mnist } from './helpers/mnist'
 import { scratchDirectories } from './helpers/scratch'
 
@@ -127,11 +128,8 @@ test('serveModel() refuses a model the page cannot draw for, and a port in use, 
 })
 
 test('the served page reads a digit drawn with the mouse, one drawn with a finger and a dropped file as convtorch predict does, asking nothing of any other server', async (t) => {
-  const chromium = findChromium()
-  if (!chromium) {
-    if (process.env.CI) return t.fail("chromium is missing in CI (.ci/run installs Debian's chromium package)")
-    return t.log('skipped: no chromium on this machine (apt-get install chromium)')
-  }
+  if (!runsHere(t, ['chromium'])) return
+  const chromium = findChromium()!
   const runDir = await trainedRun()
   const dir = await scratch('page')
   // MNIST test image 0 (a 7), as a user's file: black on white, 112x112.

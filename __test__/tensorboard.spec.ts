@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { InvalidArgumentError, tensorboard } from '../src/index'
 import { readCsv } from '../src/training/csv-log'
+import { unavailable } from './helpers/host'
 import { smallMnistDir } from './helpers/small-mnist'
 
 const root = join(__dirname, '..', '..')
@@ -28,10 +29,7 @@ function readEvents(python: string, files: string[]): { status: number | null; r
 
 test('--tensorboard writes event files that the tensorboard package reads back: batch and epoch scalars, the confusion matrix image', async (t) => {
   const found = tensorboardPython()
-  if ('reason' in found) {
-    if (process.env.CI) return t.fail(found.reason)
-    return t.log(`skipped: ${found.reason}`)
-  }
+  if ('reason' in found) return unavailable(t, found.reason, 'the tensorboard package')
   const dir = await smallMnistDir(1_000, 200)
   const out = await mkdtemp(join(tmpdir(), 'convtorch-tb-run-'))
   const logs = await mkdtemp(join(tmpdir(), 'convtorch-tb-'))

@@ -5,13 +5,14 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { bundledMnistDir, evaluate, Model, train } from '../src/index'
 import { mnist } from './helpers/mnist'
-import { pythonWithTorch, relativeError, runTorchScript, torchMissing } from './helpers/torch'
+import { pythonWith, relativeError, runTorchScript, torchMissing } from './helpers/torch'
 
-const torch = pythonWithTorch()
+// The fixture reads (and writes) weights with the safetensors package.
+const torch = pythonWith(['torch', 'safetensors'])
 const cli = join(__dirname, '..', 'src', 'cli', 'main.js')
 
 test('a state_dict saved by PyTorch loads with --weights and predicts the labels PyTorch predicts', async (t) => {
-  if ('reason' in torch) return torchMissing(t, torch.reason)
+  if ('reason' in torch) return torchMissing(t, torch.reason, 'torch with safetensors')
   const weights = join(await mkdtemp(join(tmpdir(), 'convtorch-from-torch-')), 'torch.safetensors')
   const expected = runTorchScript<{ labels: number[]; accuracy: number }>(torch.python, 'torch_interchange.py', { mode: 'train', mnist: bundledMnistDir(), weights, seed: 0, examples: 6400, steps: 300 })
   const model = Model.create({ model: 'seed', device: 'cpu' })
@@ -28,7 +29,7 @@ test('a state_dict saved by PyTorch loads with --weights and predicts the labels
 })
 
 test("convtorch's weights.safetensors loads strictly into the seed script's own PyTorch module, same logits", async (t) => {
-  if ('reason' in torch) return torchMissing(t, torch.reason)
+  if ('reason' in torch) return torchMissing(t, torch.reason, 'torch with safetensors')
   const { train: full, test: fullTest } = await mnist()
   const out = await mkdtemp(join(tmpdir(), 'convtorch-to-torch-'))
   const result = await train({ data: { train: full.slice(0, 3_000), test: fullTest.slice(0, 500) }, epochs: 1, device: 'cpu', out, optimizer: { kind: 'sgd', lr: 0.1, momentum: 0.9 } })

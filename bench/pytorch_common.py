@@ -28,8 +28,16 @@ class ConvNet(torch.nn.Module):
         return logits, F.softmax(logits, dim=1)
 
 
+def load_idx(path):
+    """An IDX file of unsigned bytes (MNIST's format; the synthetic CIFAR-sized set uses it too)."""
+    with open(path, "rb") as f:
+        raw = f.read()
+    dims = [int.from_bytes(raw[4 + 4 * i:8 + 4 * i], "big") for i in range(raw[3])]
+    return torch.frombuffer(bytearray(raw[4 + 4 * len(dims):]), dtype=torch.uint8).view(dims)
+
+
 def parse_args(argv):
-    args = {"epochs": 3, "device": "cpu", "threads": 0, "data": None}
+    args = {"epochs": 3, "device": "cpu", "threads": 0, "data": None, "net": "seed", "compile": "0"}
     for i in range(1, len(argv), 2):
         args[argv[i].lstrip("-")] = argv[i + 1]
     args["epochs"] = int(args["epochs"])
@@ -44,8 +52,8 @@ def synchronize(device):
         torch.cuda.synchronize(device)
 
 
-def report(contender, device, epochs, test_accuracy):
+def report(contender, device, epochs, test_accuracy, **extra):
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     json.dump({"contender": contender, "device": str(device), "threads": torch.get_num_threads(), "torch": torch.__version__,
-               "epochs": epochs, "testAccuracy": test_accuracy, "peakRssMB": peak_mb}, sys.stdout)
+               "epochs": epochs, "testAccuracy": test_accuracy, "peakRssMB": peak_mb, **extra}, sys.stdout)
     sys.stdout.write("\n")

@@ -1,14 +1,19 @@
-// `npm run bench`: the seed job side by side with PyTorch in one run, on one machine.
-// A: the seed's script as written; B: the best plain eager PyTorch loop; C: convtorch; D: C with
-// on-device augmentation (what augmentation costs).
-// Reports median seconds per epoch (training alone, and a full seed epoch with the per-epoch
-// train-set accuracy), totals, test accuracy, peak RSS and the ratios C/A and C/B.
+// `npm run bench`: one network trained by several contenders side by side, in one run, on one
+// machine. The seed net (default): A, the seed's script as written; B, the best plain eager
+// PyTorch loop; B', B under torch.compile; C, convtorch; D, C with on-device augmentation.
+// `--net cifar`: a CIFAR-sized RGB ConvNet on synthetic data (the same tensors for all), B, B'
+// and C. Reports per contender the median and spread of its epochs (training alone, and a
+// seed epoch with the per-epoch train-set accuracy), peak RSS, and the ratios the targets of
+// issue #14 name, with the CPU and its load average.
 import { spawnSync } from 'node:child_process'
 import { mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import { bundledMnistDir, MNIST_FILES } from '../src/index'
+import { writeSyntheticCifar } from './cifar-net'
+import { loadAverage, machineInfo } from './machine'
+import { spread, type Spread } from './statistics'
 import { ensureTorchvision } from './torchvision'
 
 interface EpochTiming {
@@ -25,15 +30,12 @@ interface ContenderReport {
   epochs: EpochTiming[]
   testAccuracy: number
   peakRssMB: number
+  compileSeconds?: number | null
 }
 
 const root = join(__dirname, '..', '..')
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b)
-  const mid = Math.floor(sorted.length / 2)
-  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2
-}
+const LETTERS = ['A', 'B', "B'", 'C', 'D'] as const
+type Letter = (typeof LETTERS)[number]
 
 /** torchvision's MNIST layout (root/MNIST/raw/<files>) pointing at the bundled IDX files. */
 function torchvisionRoot(): string {
@@ -50,38 +52,106 @@ function run(command: string, args: string[]): ContenderReport {
   return JSON.parse(lines[lines.length - 1]) as ContenderReport
 }
 
-function summarise(report: ContenderReport, rounds: number) {
+interface Summary {
+  letter: Letter
+  contender: string
+  device: string
+  rounds: number
+  epochsPerRound: number
+  train: Spread
+  seed: Spread
+  totalSeedSecondsPerRound: number
+  compileSeconds: Spread | null
+  testAccuracy: number
+  peakRssMB: number
+  raw: ContenderReport[]
+}
+
+function summarise(letter: Letter, runs: ContenderReport[]): Summary {
+  const epochs = runs.flatMap((r) => r.epochs)
+  const compile = runs.map((r) => r.compileSeconds).filter((s): s is number => typeof s === 'number')
   return {
-    rounds,
-    contender: report.contender,
-    device: report.device,
-    medianTrainEpochSeconds: median(report.epochs.map((e) => e.train)),
-    medianSeedEpochSeconds: median(report.epochs.map((e) => e.seed)),
-    totalSeedSeconds: report.epochs.reduce((sum, e) => sum + e.seed, 0) / rounds,
-    epochs: report.epochs.length / rounds,
-    testAccuracy: report.testAccuracy,
-    peakRssMB: Math.round(report.peakRssMB),
-    raw: report,
+    letter,
+    contender: runs[0].contender,
+    device: runs[0].device,
+    rounds: runs.length,
+    epochsPerRound: runs[0].epochs.length,
+    train: spread(epochs.map((e) => e.train)),
+    seed: spread(epochs.map((e) => e.seed)),
+    totalSeedSecondsPerRound: epochs.reduce((sum, e) => sum + e.seed, 0) / runs.length,
+    compileSeconds: compile.length ? spread(compile) : null,
+    testAccuracy: runs[0].testAccuracy,
+    peakRssMB: Math.round(Math.max(...runs.map((r) => r.peakRssMB))),
+    raw: runs,
   }
+}
+
+interface Target {
+  what: string
+  value: number | null
+  atMost: number
+  met: boolean | null
+}
+
+function ratios(by: Partial<Record<Letter, Summary>>) {
+  // null where a contender is missing or the ratio is undefined (a spread of 0 from one epoch).
+  const finite = (value: number) => (Number.isFinite(value) ? value : null)
+  const of = (a: Letter, b: Letter, pick: (s: Summary) => number) => (by[a] && by[b] ? finite(pick(by[a]!) / pick(by[b]!)) : null)
+  const train = (s: Summary) => s.train.median
+  const seed = (s: Summary) => s.seed.median
+  const bestB = [by.B, by["B'"]].filter((s): s is Summary => !!s).sort((x, y) => train(x) - train(y))[0]
+  return {
+    trainEpochCOverA: of('C', 'A', train),
+    trainEpochCOverB: of('C', 'B', train),
+    trainEpochCOverBPrime: of('C', "B'", train),
+    trainEpochCOverBestB: by.C && bestB ? train(by.C) / train(bestB) : null,
+    trainEpochBPrimeOverB: of("B'", 'B', train),
+    seedEpochCOverA: of('C', 'A', seed),
+    seedEpochCOverB: of('C', 'B', seed),
+    seedTotalCOverA: of('C', 'A', (s) => s.totalSeedSecondsPerRound),
+    relativeTrainSpreadCOverB: of('C', 'B', (s) => s.train.relative),
+    absoluteTrainSpreadCOverB: of('C', 'B', (s) => s.train.max - s.train.min),
+    peakRssCOverB: of('C', 'B', (s) => s.peakRssMB),
+    trainEpochAugmentedOverPlain: of('D', 'C', train),
+  }
+}
+
+/** Issue #14's targets for this network, each with its measured value. */
+function targets(net: string, r: ReturnType<typeof ratios>): Target[] {
+  const target = (what: string, value: number | null, atMost: number): Target => ({ what, value, atMost, met: value === null ? null : value <= atMost })
+  const common = [target('relative spread of C train epochs / B', r.relativeTrainSpreadCOverB, 1), target('peak RSS C / B', r.peakRssCOverB, 1)]
+  if (net === 'cifar') return [target('train epoch C / best(B, B\')', r.trainEpochCOverBestB, 0.8), ...common]
+  return [
+    target('train epoch C / B', r.trainEpochCOverB, 0.5),
+    target('train epoch C / best(B, B\')', r.trainEpochCOverBestB, 1),
+    target('seed epoch C / B', r.seedEpochCOverB, 0.35),
+    ...common,
+  ]
 }
 
 function main(): void {
   const { values } = parseArgs({
     options: {
+      net: { type: 'string', default: 'seed' },
       epochs: { type: 'string', default: '3' },
       device: { type: 'string', default: 'cpu' },
       threads: { type: 'string', default: '0' },
-      contenders: { type: 'string', default: 'A,B,C' },
-      rounds: { type: 'string', default: '1' },
+      contenders: { type: 'string' },
+      rounds: { type: 'string', default: '3' },
+      examples: { type: 'string', default: '5120' },
       out: { type: 'string' },
       augment: { type: 'string', default: 'crop=2,rotate=10,scale=0.1,translate=0.1' },
     },
   })
   const python = process.env.CONVTORCH_PYTHON
   if (!python) throw new Error('CONVTORCH_PYTHON is not set: run through `npm run bench`')
-  const common = ['--epochs', values.epochs!, '--device', values.device!, '--threads', values.threads!]
-  const data = torchvisionRoot()
-  const wanted = new Set(values.contenders!.split(','))
+  const net = values.net!
+  if (net !== 'seed' && net !== 'cifar') throw new Error(`--net must be 'seed' or 'cifar', got '${net}'`)
+  const allowed: readonly Letter[] = net === 'seed' ? LETTERS : ['B', "B'", 'C']
+  const wanted = new Set((values.contenders ?? (net === 'seed' ? "A,B,B',C" : "B,B',C")).split(','))
+  for (const letter of wanted) if (!allowed.includes(letter as Letter)) throw new Error(`contender '${letter}' is not one of ${allowed.join(', ')} for --net ${net}`)
+  const data = net === 'seed' ? torchvisionRoot() : mkdtempSync(join(tmpdir(), 'convtorch-bench-cifar-'))
+  if (net === 'cifar') writeSyntheticCifar(data, Number(values.examples))
   const skipped: Record<string, string> = {}
   if (wanted.has('A')) {
     const missing = ensureTorchvision(python)
@@ -90,44 +160,45 @@ function main(): void {
       wanted.delete('A')
     }
   }
-  const commands: Record<string, [string, string[]]> = {
-    A: [python, ['pytorch_seed_script.py', ...common, '--data', data]],
-    B: [python, ['pytorch_eager.py', ...common, '--data', data]],
-    C: [process.execPath, [join(root, 'dist', 'bench', 'convtorch-contender.js'), ...common]],
-    D: [process.execPath, [join(root, 'dist', 'bench', 'convtorch-contender.js'), ...common, '--augment', values.augment!]],
+  const common = ['--epochs', values.epochs!, '--device', values.device!, '--threads', values.threads!, '--net', net, '--data', data]
+  const contender = join(root, 'dist', 'bench', 'convtorch-contender.js')
+  const commands: Record<Letter, [string, string[]]> = {
+    A: [python, ['pytorch_seed_script.py', ...common]],
+    B: [python, ['pytorch_eager.py', ...common]],
+    "B'": [python, ['pytorch_eager.py', ...common, '--compile', '1']],
+    C: [process.execPath, [contender, ...common]],
+    D: [process.execPath, [contender, ...common, '--augment', values.augment!]],
   }
-  // Rounds alternate the contenders (A B C A B C ...), so a slow spell of a shared machine
-  // lands on all of them; each contender's epochs are pooled over its rounds.
-  const reports = new Map<string, ContenderReport[]>()
-  for (let round = 0; round < Math.max(1, Number(values.rounds)); round++) {
-    for (const letter of ['A', 'B', 'C', 'D'].filter((l) => wanted.has(l))) {
+  // Rounds alternate the contenders (A B B' C A B B' C ...), so a slow spell of a shared
+  // machine lands on all of them; each contender's epochs are pooled over its rounds.
+  const machine = { ...machineInfo(), loadAverageBefore: loadAverage(), loadAverageAfterRound: [] as [number, number, number][] }
+  const reports = new Map<Letter, ContenderReport[]>()
+  const rounds = Math.max(1, Number(values.rounds))
+  for (let round = 0; round < rounds; round++) {
+    for (const letter of LETTERS.filter((l) => wanted.has(l))) {
       const [command, args] = commands[letter]
       reports.set(letter, [...(reports.get(letter) ?? []), run(command, args)])
     }
+    machine.loadAverageAfterRound.push(loadAverage())
   }
-  const summaries = [...reports.values()].map((runs) => summarise({ ...runs[0], epochs: runs.flatMap((r) => r.epochs), testAccuracy: runs[0].testAccuracy, peakRssMB: Math.max(...runs.map((r) => r.peakRssMB)) }, runs.length))
-
-  const byLetter = Object.fromEntries(summaries.map((s) => [s.contender.startsWith('C+aug') ? 'D' : s.contender[0], s]))
-  const ratio = (a: string, b: string, key: 'medianTrainEpochSeconds' | 'medianSeedEpochSeconds' | 'totalSeedSeconds' | 'peakRssMB') =>
-    byLetter[a] && byLetter[b] ? byLetter[a][key] / byLetter[b][key] : null
-  const ratios = {
-    trainEpochCOverA: ratio('C', 'A', 'medianTrainEpochSeconds'),
-    trainEpochCOverB: ratio('C', 'B', 'medianTrainEpochSeconds'),
-    seedEpochCOverA: ratio('C', 'A', 'medianSeedEpochSeconds'),
-    seedEpochCOverB: ratio('C', 'B', 'medianSeedEpochSeconds'),
-    seedTotalCOverA: ratio('C', 'A', 'totalSeedSeconds'),
-    peakRssCOverB: ratio('C', 'B', 'peakRssMB'),
-    trainEpochAugmentedOverPlain: ratio('D', 'C', 'medianTrainEpochSeconds'),
-  }
-  const result = { date: new Date().toISOString(), device: values.device, threads: Number(values.threads) || null, epochs: Number(values.epochs), rounds: Number(values.rounds), contenders: summaries, ratios, skipped }
-  const out = values.out ?? join(root, 'bench', 'results', `bench-${values.device!.replace(':', '')}-${values.epochs}ep.json`)
+  const summaries = [...reports.entries()].map(([letter, runs]) => summarise(letter, runs))
+  const by = Object.fromEntries(summaries.map((s) => [s.letter, s])) as Partial<Record<Letter, Summary>>
+  const measured = ratios(by)
+  const goals = targets(net, measured)
+  const result = { date: new Date().toISOString(), net, device: values.device, threads: Number(values.threads) || null, epochs: Number(values.epochs), rounds, examples: net === 'cifar' ? Number(values.examples) : 60000, machine, contenders: summaries, ratios: measured, targets: goals, skipped }
+  const name = net === 'seed' ? `bench-${values.device!.replace(':', '')}-${values.epochs}ep.json` : `bench-cifar-${values.device!.replace(':', '')}-${values.epochs}ep.json`
+  const out = values.out ?? join(root, 'bench', 'results', name)
   mkdirSync(join(out, '..'), { recursive: true })
   writeFileSync(out, `${JSON.stringify(result, null, 2)}\n`)
+  const range = (s: Spread) => `${s.median.toFixed(2)} s (${s.min.toFixed(2)}-${s.max.toFixed(2)})`
   for (const s of summaries) {
-    process.stdout.write(`${s.contender.padEnd(16)} train/epoch ${s.medianTrainEpochSeconds.toFixed(2)} s | seed epoch ${s.medianSeedEpochSeconds.toFixed(2)} s | ${s.epochs} epochs ${s.totalSeedSeconds.toFixed(1)} s | test ${(s.testAccuracy * 100).toFixed(2)}% | peak RSS ${s.peakRssMB} MB\n`)
+    const compile = s.compileSeconds ? ` | compile ${s.compileSeconds.median.toFixed(1)} s` : ''
+    process.stdout.write(`${s.contender.padEnd(30)} train/epoch ${range(s.train)} | seed epoch ${range(s.seed)} | test ${(s.testAccuracy * 100).toFixed(2)}% | peak RSS ${s.peakRssMB} MB${compile}\n`)
   }
-  for (const [name, value] of Object.entries(ratios)) if (value !== null) process.stdout.write(`${name.padEnd(18)} ${value.toFixed(3)}\n`)
+  for (const [key, value] of Object.entries(measured)) if (value !== null) process.stdout.write(`${key.padEnd(30)} ${value.toFixed(3)}\n`)
+  for (const t of goals) if (t.value !== null) process.stdout.write(`target ${t.what}: ${t.value.toFixed(3)} <= ${t.atMost} ${t.met ? 'met' : 'NOT met'}\n`)
   for (const [letter, reason] of Object.entries(skipped)) process.stdout.write(`contender ${letter} skipped: ${reason}\n`)
+  process.stdout.write(`machine: ${machine.cpuModel}, ${machine.cores} cores, load ${machine.loadAverageBefore.join(' ')} before, ${machine.loadAverageAfterRound.at(-1)!.join(' ')} after\n`)
   process.stdout.write(`results: ${out}\n`)
 }
 

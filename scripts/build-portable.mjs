@@ -3,6 +3,7 @@
 import { spawnSync } from 'node:child_process'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { placeCudaLibrary } from './place-cuda-library.mjs'
 
 export const root = resolve(dirname(fileURLToPath(import.meta.url)), '..')
 export const platformDir = join(root, 'npm', 'linux-x64-gnu')
@@ -23,5 +24,7 @@ export function buildPortableAddon() {
   // Stripped here rather than with `napi build --strip`, whose flags would invalidate cargo's cache.
   const stripped = spawnSync('strip', ['--strip-unneeded', addon], { stdio: 'inherit' })
   if (stripped.error) process.stderr.write('`strip` is not available; the addon keeps its symbols\n')
+  // Beside the addon, where the core looks for it (crates/core/src/cuda_library.rs).
+  placeCudaLibrary(platformDir, root)
   return addon
 }

@@ -26,6 +26,11 @@ const LIGHT_RUNTIME_WHEELS = ['nvidia-cuda-runtime==13.0.96', 'nvidia-cuda-cupti
 // module imports packaging, and numpy to save, neither declared), tensorboard's event reader,
 // and ONNX's checker and ONNX Runtime for the exported models (with the two dependencies they
 // leave unpinned: ml_dtypes for onnx, flatbuffers for onnxruntime).
+// The CUDA headers libconvtorch_cuda.so (CUDA graphs, NCCL) compiles against, beyond the
+// cuda_runtime.h of nvidia-cuda-runtime: cuda_runtime.h includes crt/ (nvidia-cuda-crt) and
+// ATen/cuda's headers include CCCL's nv/target (nvidia-cuda-cccl); versions of CUDA 13.0, as
+// torch 2.11.0's cuda-toolkit pin. Headers only, installed apart from any Python environment.
+const CUDA_HEADER_WHEELS = ['nvidia-cuda-crt==13.0.88', 'nvidia-cuda-cccl==13.0.85']
 const TEST_PACKAGES = [
   'safetensors==0.7.0', 'packaging==25.0', 'numpy==2.4.6', 'tensorboard==2.21.0',
   'onnx==1.23.2', 'ml_dtypes==0.7.0', 'onnxruntime==1.32.0', 'flatbuffers==25.12.19',
@@ -87,7 +92,25 @@ function hasFullSet(torchDir) {
   return existsSync(join(torchDir, '..', 'nvidia', 'cudnn'))
 }
 
+// Installs the CUDA header wheels into their own directory (CONVTORCH_CUDA_HEADERS, or
+// .torch/cuda-headers) when the libtorch is a CUDA build; returns the include directory.
+function ensureCudaHeaders(torchDir, torchPython) {
+  if (!existsSync(join(torchDir, 'lib', 'libtorch_cuda.so'))) return null
+  const target = resolve(process.env.CONVTORCH_CUDA_HEADERS ?? join(stateDir, 'cuda-headers'))
+  const include = join(target, 'nvidia', 'cu13', 'include')
+  if (existsSync(join(include, 'crt', 'host_config.h')) && existsSync(join(include, 'cccl', 'nv', 'target'))) return include
+  const python = torchPython ?? process.env.CONVTORCH_BASE_PYTHON ?? 'python3'
+  const cacheDir = process.env.PIP_CACHE_DIR ?? join(homedir(), '.cache', 'convtorch', 'pip')
+  const started = Date.now()
+  execFileSync(python, ['-m', 'pip', 'install', '--disable-pip-version-check', '--no-deps', '--upgrade', '--cache-dir', cacheDir, '--target', target, ...CUDA_HEADER_WHEELS], {
+    stdio: ['ignore', 'inherit', 'inherit'],
+  })
+  log(`CUDA headers into ${target}: ${((Date.now() - started) / 1000).toFixed(1)} s`)
+  return include
+}
+
 function record(state) {
+  state.cudaInclude = ensureCudaHeaders(state.torchDir, state.python)
   mkdirSync(stateDir, { recursive: true })
   writeFileSync(statePath, `${JSON.stringify(state, null, 2)}\n`)
   log(`libtorch ${state.version} from ${state.source}: ${state.torchDir}`)

@@ -15,6 +15,8 @@ if (!existsSync(statePath)) {
 }
 const state = JSON.parse(readFileSync(statePath, 'utf8'))
 const env = { ...process.env, LIBTORCH: state.torchDir, LIBTORCH_CXX11_ABI: process.env.LIBTORCH_CXX11_ABI ?? '1' }
+// Where setup-torch put the CUDA headers that libconvtorch_cuda.so builds against.
+if (state.cudaInclude && !env.CONVTORCH_CUDA_INCLUDE) env.CONVTORCH_CUDA_INCLUDE = state.cudaInclude
 if (state.python) {
   env.CONVTORCH_PYTHON = state.python
   env.PATH = `${dirname(state.python)}:${env.PATH}`

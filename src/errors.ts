@@ -76,6 +76,17 @@ export class TorchError extends ConvtorchError {
   }
 }
 
+/** A device (or host) allocation failed: libtorch's OutOfMemoryError. The call that failed
+ *  changed nothing it could not undo; the process, the model and its data remain usable, so a
+ *  caller can retry with a smaller batch. libtorch's message names what it tried to allocate. */
+export class OutOfMemoryError extends ConvtorchError {
+  readonly detail: string | null
+  constructor(message: string, options?: { cause?: unknown; detail?: string | null }) {
+    super('CONVTORCH_OUT_OF_MEMORY', message, options)
+    this.detail = options?.detail ?? null
+  }
+}
+
 /** A data-parallel run failed: the rendezvous (an unreachable store, a port in use), a rank
  *  that died or hung past the timeout, or a collective. The message names the rank. */
 export class DistributedError extends ConvtorchError {
@@ -110,6 +121,7 @@ export const ERROR_CLASSES: Record<string, new (message: string, options?: { cau
   CONVTORCH_LIBTORCH_LOAD: LibtorchLoadError,
   CONVTORCH_TORCH: TorchError,
   CONVTORCH_DISTRIBUTED: DistributedError,
+  CONVTORCH_OUT_OF_MEMORY: OutOfMemoryError,
   CONVTORCH_INTERNAL: InternalError,
 }
 
@@ -133,9 +145,10 @@ export function fromNative(error: unknown): unknown {
     if (typeof code === 'string' && NAPI_ARGUMENT_CODES.has(code)) return new InvalidArgumentError(`an argument has the wrong type: ${error.message}`, { cause: error })
     return error
   }
-  if (match[1] === 'CONVTORCH_TORCH') {
+  if (match[1] === 'CONVTORCH_TORCH' || match[1] === 'CONVTORCH_OUT_OF_MEMORY') {
     const { message, detail } = splitTorchMessage(match[2])
-    return new TorchError(message, { cause: error, detail })
+    const Class = match[1] === 'CONVTORCH_TORCH' ? TorchError : OutOfMemoryError
+    return new Class(message, { cause: error, detail })
   }
   const Class = ERROR_CLASSES[match[1]] ?? InternalError
   return new Class(match[2], { cause: error })

@@ -30,7 +30,7 @@ export { batchesCsv, readBatchesCsv, BATCH_COLUMNS, type BatchRow } from './trai
 export { reportCallback, type ReportOptions } from './training/report-callback'
 export { tensorboard, type TensorboardOptions } from './training/tensorboard-callback'
 export type { LoopState } from './training/loop-state'
-export { distributedFromEnv, shardOrder, shardSize, type DistributedOptions } from './training/distributed'
+export { distributedFromEnv, rankDevice, shardOrder, shardSize, type DistributedOptions } from './training/distributed'
 export { readCheckpoint, writeCheckpoint, type CheckpointContents } from './checkpoint/checkpoint'
 export type { ModelDescription, TrainingState } from './checkpoint/contents'
 export { accuracy, confusionMatrix, mean, perClassMetrics, type ClassMetrics } from './training/metrics'

@@ -23,6 +23,20 @@ export const cuda = {
   deviceCount(): number {
     return runtimeInfo().cudaDeviceCount
   },
+  /** Free and total bytes of CUDA device `device` (cudaMemGetInfo). With `releaseCached`
+   *  (default true) the caching allocator first returns the blocks no tensor holds, so memory
+   *  of disposed models and datasets shows as free. */
+  memory(device = 0, releaseCached = true): { freeBytes: number; totalBytes: number } {
+    return call(() => native().cudaMemory(device, releaseCached))
+  },
+  /** torch.backends.cudnn's process-wide flags: `benchmark` (autotune convolution algorithms;
+   *  train's cudaGraph turns it on), `deterministic` (only reproducible algorithms) and
+   *  `allowTf32` (convolutions in TF32 on Ampere and later; PyTorch's default: true). Sets the
+   *  ones given; returns all three as they were, so a caller can restore them. */
+  setCudnn(flags: { benchmark?: boolean; deterministic?: boolean; allowTf32?: boolean }): { benchmark: boolean; deterministic: boolean; allowTf32: boolean } {
+    const previous = call(() => native().setCudnnFlags(flags))
+    return { benchmark: previous.benchmark === true, deterministic: previous.deterministic === true, allowTf32: previous.allowTf32 === true }
+  },
 }
 
 /** What the process holds natively (for leak checks): the C heap in use, where CPU tensors

@@ -6,8 +6,12 @@ import { spawnSync, type SpawnSyncReturns } from 'node:child_process'
 import { mkdtemp, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
+import type { Need } from './host'
 
 export const root = join(__dirname, '..', '..', '..')
+
+/** Packing builds the portable addon from the clone (cargo) and installing fetches dependencies (npm, registry). */
+export const PACKING: readonly Need[] = ['npm', 'cargo', 'sources']
 
 export function run(command: string, args: string[], cwd: string, env: NodeJS.ProcessEnv): SpawnSyncReturns<string> {
   return spawnSync(command, args, { cwd, env, encoding: 'utf8', timeout: 600_000 })

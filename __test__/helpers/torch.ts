@@ -2,6 +2,7 @@
 import type { ExecutionContext } from 'ava'
 import { spawnSync } from 'node:child_process'
 import { join } from 'node:path'
+import { unavailable } from './host'
 
 export function pythonWithTorch(): { python: string } | { reason: string } {
   const python = process.env.CONVTORCH_PYTHON
@@ -39,14 +40,7 @@ export function relativeError(actual: ArrayLike<number>, expected: ArrayLike<num
   return scale === 0 ? diff : diff / scale
 }
 
-/**
- * What a parity test does where torch cannot be imported: fail in CI (which installs torch, so
- * its absence is a broken setup), skip with the reason printed elsewhere.
- */
+/** What a parity test does where torch (or a package it needs) cannot be imported: helpers/host's rule. */
 export function torchMissing(t: ExecutionContext, reason: string, what = 'torch'): void {
-  if (process.env.CI) t.fail(`${what} is required in CI: ${reason}`)
-  else {
-    t.log(`skipped: ${reason}`)
-    t.pass()
-  }
+  unavailable(t, reason, what)
 }

@@ -45,6 +45,13 @@ export declare class NativeModel {
   setOptimizer(optimizerJson: string): void
   /** JSON of { crop, flip, rotate, scale, translate } applied to every training batch; none: off. */
   setAugmentation(augmentationJson?: string | undefined | null): void
+  /**
+   * Captures CUDA training steps in a CUDA graph from now on (where possible); returns why
+   * they will not be captured (not on CUDA, dropout, ...), or null.
+   */
+  setCudaGraph(enabled: boolean): string | null
+  /** Why training steps are not captured now (null: they are, or cudaGraph is off). */
+  cudaGraphObstacle(): string | null
   /** A batch whose loss is NaN or infinite takes no optimizer step (costs a sync per batch). */
   setSkipNonFinite(skip: boolean): void
   setLearningRate(lr: number): void
@@ -95,6 +102,24 @@ export interface CudaDeviceInfo {
   index: number
   name: string
   totalMemoryBytes: number
+}
+
+/**
+ * Free and total memory of CUDA device `device` (cudaMemGetInfo); with `releaseCached`, the
+ * caching allocator first hands back the blocks no tensor holds, so freed tensors count as free.
+ */
+export declare function cudaMemory(device: number, releaseCached: boolean): CudaMemory
+
+export interface CudaMemory {
+  freeBytes: number
+  totalBytes: number
+}
+
+/** torch.backends.cudnn's flags; each one given is set, the others kept. */
+export interface CudnnFlags {
+  benchmark?: boolean
+  deterministic?: boolean
+  allowTf32?: boolean
 }
 
 export interface DatasetLayout {
@@ -175,7 +200,13 @@ export interface RuntimeInfo {
   cudaDevices: Array<CudaDeviceInfo>
   /** e.g. 91900 for cuDNN 9.19.0; absent where no cuDNN is loaded. */
   cudnnVersion?: number
+  /** libconvtorch_cuda.so (CUDA graphs, NCCL): its path when loaded, else null and the reason. */
+  cudaExtensions?: string
+  cudaExtensionsAbsence?: string
 }
+
+/** Sets the cuDNN flags given (process-wide, as in PyTorch); returns all three as they were. */
+export declare function setCudnnFlags(flags: CudnnFlags): CudnnFlags
 
 /** Sets libtorch's intra-op threads where they are used: on the compute thread. */
 export declare function setNumThreads(threads: number): void

@@ -51,6 +51,8 @@ function doctor(json: boolean): number {
   }
   const cudnn = report.cudnnVersion as number | null | undefined
   line('cuDNN', cudnn ? `${Math.floor(cudnn / 10000)}.${Math.floor((cudnn % 10000) / 100)}.${cudnn % 100}` : null)
+  // libconvtorch_cuda.so: CUDA graphs (train's cudaGraph) and NCCL groups.
+  line('graphs, NCCL', report.cudaExtensions ?? `unavailable (${report.cudaExtensionsAbsence})`)
   line('usable', usable ? 'yes' : 'no')
   return usable ? 0 : 1
 }

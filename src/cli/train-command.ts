@@ -70,6 +70,7 @@ function defineTrain(program: Command) {
     .addOption(new Option('--cache-dir <dir>', 'download cache for --data URL and decoded image folders').default(defaultCacheDir()))
     .option('--tensorboard <dir>', 'TensorBoard event files in DIR (scalars per batch and epoch, the confusion matrix image)')
     .option('--no-report', 'no report.html and PNGs in the run directory (written by default)')
+    .option('--cuda-graph', 'on CUDA: capture each training step in a CUDA graph and replay it per batch')
     .option('--quiet', 'only the final lines (total time, test accuracy, checkpoint)')
     .option('--json', 'one JSON object per event on stdout, nothing else')
     .addOption(integerOption('--nproc-per-node <n>', 'data-parallel: start N ranks here (Gloo on the CPU, NCCL on CUDA), the CPU threads split between them; or run under torchrun, whose RANK, WORLD_SIZE, MASTER_ADDR and MASTER_PORT are read', 1))
@@ -135,6 +136,7 @@ async function runTrain(given: Partial<TrainFlags>): Promise<number> {
       resume: given.resume,
       cacheDir: given.cacheDir,
       report: given.report === false ? false : undefined,
+      cudaGraph: given.cudaGraph,
       signal: controller.signal,
       callbacks: [trainingStarted, ...callbacks],
       distributed: distributed ? { ...distributed, timeoutSeconds: given.distTimeout ?? distributed.timeoutSeconds } : undefined,

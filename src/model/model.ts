@@ -195,6 +195,17 @@ export class Model {
     this.quick('setAugmentation()', () => this.handle.setAugmentation(checked ? JSON.stringify(checked) : undefined))
   }
 
+  /** Captures CUDA training steps in a CUDA graph from now on (train()'s `cudaGraph`); returns
+   *  why they will not be captured (not on CUDA, dropout, ...), or null. */
+  setCudaGraph(enabled: boolean): string | null {
+    return this.quick('setCudaGraph()', () => this.handle.setCudaGraph(enabled)) ?? null
+  }
+
+  /** With setCudaGraph(true): why steps are not captured now (a failed capture, ...), or null. */
+  cudaGraphObstacle(): string | null {
+    return this.quick('cudaGraphObstacle()', () => this.handle.cudaGraphObstacle()) ?? null
+  }
+
   /** @internal onNonFinite 'skip-batch': a batch with a NaN or infinite loss takes no step. */
   setSkipNonFinite(skip: boolean): void {
     this.quick('setSkipNonFinite()', () => this.handle.setSkipNonFinite(skip))

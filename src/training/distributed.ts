@@ -1,6 +1,7 @@
 // Data parallelism's options and its sampler: who this process is in the world, where the
 // ranks meet, and which examples of an epoch this rank trains on.
 import { invalidArgument } from '../errors'
+import type { Device } from '../model/device'
 
 export interface DistributedOptions {
   /** This process's rank, in [0, worldSize). */
@@ -19,6 +20,9 @@ export interface DistributedOptions {
   backend?: 'gloo' | 'nccl'
   /** Seconds to wait for the other ranks, at the start and in every step; default 300. */
   timeoutSeconds?: number
+  /** This process's rank among those on its host (torchrun's LOCAL_RANK): with device 'cuda'
+   *  (or 'auto' where CUDA is), the rank trains on cuda:localRank, one GPU per rank. */
+  localRank?: number
 }
 
 export interface ResolvedDistributed {
@@ -29,6 +33,7 @@ export interface ResolvedDistributed {
   hostStore: boolean
   backend: 'gloo' | 'nccl'
   timeoutSeconds: number
+  localRank: number | null
 }
 
 const DEFAULT_PORT = 29500
@@ -53,7 +58,17 @@ export function resolveDistributed(given: DistributedOptions, device: string): R
   if (backend === 'nccl' && !cuda) throw invalidArgument(where, 'distributed.backend', backend, `'gloo' on device ${device} (NCCL reduces CUDA tensors)`)
   const timeoutSeconds = given.timeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS
   if (typeof timeoutSeconds !== 'number' || !(timeoutSeconds > 0) || !Number.isFinite(timeoutSeconds)) throw invalidArgument(where, 'distributed.timeoutSeconds', timeoutSeconds, 'a number of seconds > 0')
-  return { rank: given.rank, worldSize: given.worldSize, masterAddr, masterPort, hostStore: given.hostStore ?? given.rank === 0, backend, timeoutSeconds }
+  const localRank = given.localRank ?? null
+  if (localRank !== null && !wholeNumber(localRank, 0)) throw invalidArgument(where, 'distributed.localRank', localRank, 'a whole number')
+  return { rank: given.rank, worldSize: given.worldSize, masterAddr, masterPort, hostStore: given.hostStore ?? given.rank === 0, backend, timeoutSeconds, localRank }
+}
+
+/** The device a rank trains on: a CUDA device without an index becomes this rank's own
+ *  (cuda:localRank), as torchrun's scripts do with torch.cuda.set_device(LOCAL_RANK). */
+export function rankDevice(device: Device, localRank: number | null, cudaAvailable: boolean): Device {
+  if (localRank === null) return device
+  if (device === 'cuda' || (device === 'auto' && cudaAvailable)) return `cuda:${localRank}`
+  return device
 }
 
 function envInteger(env: NodeJS.ProcessEnv, name: string): number | undefined {
@@ -65,7 +80,7 @@ function envInteger(env: NodeJS.ProcessEnv, name: string): number | undefined {
 }
 
 /**
- * torchrun's variables (RANK, WORLD_SIZE, MASTER_ADDR, MASTER_PORT,
+ * torchrun's variables (RANK, WORLD_SIZE, LOCAL_RANK, MASTER_ADDR, MASTER_PORT,
  * TORCHELASTIC_USE_AGENT_STORE), or null when this process was not started as a rank.
  */
 export function distributedFromEnv(env: NodeJS.ProcessEnv = process.env): DistributedOptions | null {
@@ -81,6 +96,7 @@ export function distributedFromEnv(env: NodeJS.ProcessEnv = process.env): Distri
     masterPort: envInteger(env, 'MASTER_PORT'),
     hostStore: env.TORCHELASTIC_USE_AGENT_STORE === 'True' ? false : undefined,
     timeoutSeconds: timeout === undefined ? undefined : Number(timeout),
+    localRank: envInteger(env, 'LOCAL_RANK'),
   }
 }
 

@@ -80,6 +80,12 @@ export interface TrainOptions {
    *  epoch and batch, keeping the checkpoints written before; 'skip-batch' skips that batch's
    *  optimizer step (EpochEnd.skippedBatches counts them); 'continue' trains on. */
   onNonFinite?: OnNonFinite
+  /** On CUDA: capture each training step (forward, loss, backward, optimizer update) in a CUDA
+   *  graph after three eager warm-up steps, and replay it per batch: one launch instead of
+   *  hundreds. Off by default. Where a step cannot be captured (not on CUDA, dropout,
+   *  onNonFinite 'skip-batch', distributed runs) training runs eagerly and a Node warning
+   *  (process.emitWarning) says why. */
+  cudaGraph?: boolean
   /** How an image folder is read: imageSize, resize, channels, skipBadImages, onProgress, onWarning. */
   imageFolder?: Omit<ImageFolderOptions, 'cacheDir'>
   /**
@@ -133,6 +139,7 @@ export interface ResolvedOptions {
   augment: AugmentOptions | null
   validationSplit: number | null
   onNonFinite: OnNonFinite
+  cudaGraph: boolean
 }
 
 const CONTEXT = 'train()'
@@ -223,5 +230,6 @@ export function resolveOptions(options: TrainOptions): ResolvedOptions {
     augment: checkAugment(CONTEXT, options.augment),
     validationSplit: fraction('validationSplit', options.validationSplit),
     onNonFinite: choice('onNonFinite', options.onNonFinite, ON_NON_FINITE, 'stop'),
+    cudaGraph: boolean('cudaGraph', options.cudaGraph, false),
   }
 }

@@ -26,7 +26,8 @@ import { runRecord } from './run-record'
 import { batchesCsv } from './batches-csv'
 import { historyCsv } from './history-csv'
 import { reportCallback } from './report-callback'
-import { resolveDistributed, shardOrder, shardSize } from './distributed'
+import { rankDevice, resolveDistributed, shardOrder, shardSize } from './distributed'
+import { cuda } from '../runtime'
 
 /** The final evaluation of the test set. */
 export type TestResult = EvaluationReport
@@ -110,6 +111,17 @@ async function loadData(options: TrainOptions, resolved: ResolvedOptions, resump
   return { ...data, train: split.train, validation: split.validation, source: `${data.source}; ${Math.round(resolved.validationSplit * 100)}% of each class of train held out for validation` }
 }
 
+/** Says with a Node warning why cudaGraph was asked for but steps are not captured. */
+function cudaGraphWarning(obstacle: string | null): string | null {
+  if (obstacle) process.emitWarning(`train(): cudaGraph: training steps are not captured (${obstacle}); they run eagerly`, { code: 'CONVTORCH_CUDA_GRAPH' })
+  return obstacle
+}
+
+/** A capture that failed during the run (the steps went on eagerly) is said once, at the end. */
+function warnIfCaptureFailed(model: Model, wasCapturable: boolean): void {
+  if (wasCapturable) cudaGraphWarning(model.cudaGraphObstacle())
+}
+
 export async function train(options: TrainOptions = {}): Promise<TrainResult> {
   const started = performance.now()
   if (typeof options !== 'object' || options === null) throw invalidArgument('train()', 'options', options, 'an object')
@@ -121,6 +133,7 @@ export async function train(options: TrainOptions = {}): Promise<TrainResult> {
   const spec = resolveSpec(resumption?.model.spec ?? options.model)
   const layers = inferShapes(spec)
   const group = options.distributed === undefined ? null : resolveDistributed(options.distributed, resolved.device)
+  if (group) Object.assign(resolved, { device: rankDevice(resolved.device, group.localRank, group.localRank !== null && cuda.isAvailable()) })
   // Only rank 0 writes the run directory; the other ranks' copies of it would be the same.
   const writer = group === null || group.rank === 0
   const out = options.out ?? resumption?.runDir ?? undefined
@@ -152,6 +165,7 @@ export async function train(options: TrainOptions = {}): Promise<TrainResult> {
   model.setAugmentation(resolved.augment)
   model.setSkipNonFinite(resolved.onNonFinite === 'skip-batch')
   if (group) await model.joinGroup(group)
+  const capturable = resolved.cudaGraph && cudaGraphWarning(model.setCudaGraph(true)) === null
   const trainData = data.train.toDevice(model.device, normalise ?? undefined)
   const testData = data.test.toDevice(model.device, normalise ?? undefined)
   const validationData = data.validation?.toDevice(model.device, normalise ?? undefined) ?? null
@@ -209,6 +223,7 @@ export async function train(options: TrainOptions = {}): Promise<TrainResult> {
       seconds,
       finish,
     )
+    warnIfCaptureFailed(model, resolved.cudaGraph && capturable)
     if (outcome.interrupted) {
       const { loop: at } = outcome.context
       const saved = checkpointOf()

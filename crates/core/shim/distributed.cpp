@@ -1,6 +1,6 @@
-// Data parallelism on torch's own c10d: a TCPStore for the rendezvous, a process group (Gloo
-// for CPU tensors; NCCL for CUDA where the build has its headers), and the two collectives a
-// data-parallel step needs: averaging gradients and broadcasting parameters.
+// Data parallelism on torch's own c10d: a TCPStore for the rendezvous, a Gloo process group for
+// CPU tensors (NCCL groups, for CUDA, are made by the CUDA library: cuda/nccl.cpp), and the
+// collectives a data-parallel step needs: averaging gradients and broadcasting parameters.
 //
 // The Gloo route: the torch wheel exports ProcessGroupGloo (libtorch_cpu) but ships no gloo
 // headers, which ProcessGroupGloo.hpp includes. Debian's libgloo-dev supplies them; only
@@ -16,40 +16,17 @@
 #include <torch/csrc/distributed/c10d/Backend.hpp>
 #include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
 #include <torch/csrc/distributed/c10d/TCPStore.hpp>
-#ifdef CONVTORCH_NCCL
-#include <torch/csrc/distributed/c10d/ProcessGroupNCCL.hpp>
-#endif
 #include <chrono>
 #include <cstring>
 #include <string>
 #include <vector>
 
+#include "c10d_handles.h"
+#include "guarded.h"
+
 using at::Tensor;
 
-struct ConvtorchStore {
-  c10::intrusive_ptr<c10d::Store> store;
-  int port;
-};
-
-struct ConvtorchGroup {
-  c10::intrusive_ptr<c10d::Backend> backend;
-  int rank;
-  int size;
-};
-
 namespace {
-
-template <typename Body>
-char* guarded(const char* what, Body body) {
-  try {
-    body();
-    return nullptr;
-  } catch (const std::exception& e) {
-    return strdup((std::string(what) + ": " + e.what()).c_str());
-  } catch (...) {
-    return strdup((std::string(what) + ": unknown C++ exception").c_str());
-  }
-}
 
 // Consecutive runs of tensors, in the caller's order, of at most `bucket_bytes` each (a tensor
 // larger than that is a bucket of its own). The order is the parameters' order on every rank,
@@ -100,7 +77,7 @@ extern "C" {
 // A TCPStore: the server (is_server, on `port`, 0 picks a free one) or a client of one.
 char* convtorch_dist_store(const char* host, int port, int is_server, int world_size, int64_t timeout_ms,
                            ConvtorchStore** out) {
-  return guarded("TCPStore", [&] {
+  return convtorch_guarded("TCPStore", [&] {
     c10d::TCPStoreOptions options;
     options.port = static_cast<std::uint16_t>(port);
     options.isServer = is_server != 0;
@@ -118,37 +95,37 @@ int convtorch_dist_store_port(const ConvtorchStore* store) { return store->port;
 
 void convtorch_dist_store_free(ConvtorchStore* store) { delete store; }
 
+// store[key] = value (a rank's heartbeat; see src/heartbeat.rs).
+char* convtorch_dist_store_set(ConvtorchStore* store, const char* key, const char* value) {
+  return convtorch_guarded("TCPStore set", [&] {
+    const std::string text(value);
+    store->store->set(std::string(key), std::vector<uint8_t>(text.begin(), text.end()));
+  });
+}
+
+// Reads store[key] if present (*found = 0 when absent), into a malloc'd string *out; every
+// store call from now on gives up after timeout_ms (this is read when a collective failed,
+// and a store whose host rank hangs must not hang the report too).
+char* convtorch_dist_store_read(ConvtorchStore* store, const char* key, int64_t timeout_ms, int* found, char** out) {
+  return convtorch_guarded("TCPStore get", [&] {
+    store->store->setTimeout(std::chrono::milliseconds(timeout_ms));
+    const std::string name(key);
+    *found = store->store->check({name}) ? 1 : 0;
+    *out = nullptr;
+    if (*found != 0) {
+      const std::vector<uint8_t> value = store->store->get(name);
+      *out = strdup(std::string(value.begin(), value.end()).c_str());
+    }
+  });
+}
+
 // A Gloo process group of `size` ranks; collectives fail after `timeout_ms` without a peer.
 char* convtorch_dist_gloo(ConvtorchStore* store, int rank, int size, int64_t timeout_ms, ConvtorchGroup** out) {
-  return guarded("ProcessGroupGloo", [&] {
+  return convtorch_guarded("ProcessGroupGloo", [&] {
     auto options = c10d::ProcessGroupGloo::Options::create_default(std::chrono::milliseconds(timeout_ms));
     c10::intrusive_ptr<c10d::Backend> backend =
         c10::make_intrusive<c10d::ProcessGroupGloo>(store->store, rank, size, options);
     *out = new ConvtorchGroup{backend, rank, size};
-  });
-}
-
-// 1 when this build can create NCCL groups (it had NCCL's and CUDA's headers).
-int convtorch_dist_has_nccl() {
-#ifdef CONVTORCH_NCCL
-  return 1;
-#else
-  return 0;
-#endif
-}
-
-char* convtorch_dist_nccl(ConvtorchStore* store, int rank, int size, int64_t timeout_ms, ConvtorchGroup** out) {
-  return guarded("ProcessGroupNCCL", [&] {
-#ifdef CONVTORCH_NCCL
-    auto options = c10d::ProcessGroupNCCL::Options::create();
-    options->timeout = std::chrono::milliseconds(timeout_ms);
-    c10::intrusive_ptr<c10d::Backend> backend =
-        c10::make_intrusive<c10d::ProcessGroupNCCL>(store->store, rank, size, options);
-    *out = new ConvtorchGroup{backend, rank, size};
-#else
-    (void)store; (void)rank; (void)size; (void)timeout_ms; (void)out;
-    TORCH_CHECK(false, "this build of convtorch has no NCCL (built without NCCL's or CUDA's headers)");
-#endif
   });
 }
 
@@ -157,7 +134,7 @@ void convtorch_dist_group_free(ConvtorchGroup* group) { delete group; }
 // Replaces each tensor by its mean over the ranks. Tensors are coalesced into buckets of at
 // most bucket_bytes, each summed with one allreduce and divided by the world size, as DDP does.
 char* convtorch_dist_allreduce_mean(ConvtorchGroup* group, Tensor** tensors, size_t count, int64_t bucket_bytes) {
-  return guarded("allreduce", [&] {
+  return convtorch_guarded("allreduce", [&] {
     at::NoGradGuard no_grad;
     for (const auto& bucket : buckets(tensors, count, bucket_bytes)) {
       std::vector<Tensor> flat{flattened(bucket)};
@@ -170,7 +147,7 @@ char* convtorch_dist_allreduce_mean(ConvtorchGroup* group, Tensor** tensors, siz
 
 // Sums each tensor over the ranks, in place (metrics: counts and loss sums).
 char* convtorch_dist_allreduce_sum(ConvtorchGroup* group, Tensor** tensors, size_t count) {
-  return guarded("allreduce", [&] {
+  return convtorch_guarded("allreduce", [&] {
     at::NoGradGuard no_grad;
     for (size_t i = 0; i < count; ++i) {
       std::vector<Tensor> one{*tensors[i]};
@@ -182,7 +159,7 @@ char* convtorch_dist_allreduce_sum(ConvtorchGroup* group, Tensor** tensors, size
 // Overwrites each tensor with rank `root`'s values (the parameters at the start of a run).
 char* convtorch_dist_broadcast(ConvtorchGroup* group, Tensor** tensors, size_t count, int root,
                                int64_t bucket_bytes) {
-  return guarded("broadcast", [&] {
+  return convtorch_guarded("broadcast", [&] {
     at::NoGradGuard no_grad;
     for (const auto& bucket : buckets(tensors, count, bucket_bytes)) {
       std::vector<Tensor> flat{flattened(bucket)};
@@ -195,7 +172,7 @@ char* convtorch_dist_broadcast(ConvtorchGroup* group, Tensor** tensors, size_t c
 }
 
 char* convtorch_dist_barrier(ConvtorchGroup* group) {
-  return guarded("barrier", [&] { wait(group->backend->barrier(c10d::BarrierOptions{})); });
+  return convtorch_guarded("barrier", [&] { wait(group->backend->barrier(c10d::BarrierOptions{})); });
 }
 
 }  // extern "C"

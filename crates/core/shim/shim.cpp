@@ -1,9 +1,10 @@
 // The few ATen calls that tch's generated API does not reach: in-place ops with their scalar
 // argument (tch drops `alpha`/`value`, and `a + alpha * b` is fused in ATen's kernel, so a
-// separate multiply would round differently), clearing a gradient (zero_grad(set_to_none)),
-// the generators' states (exact resume of dropout masks), and private generators: seeded
-// like manual_seed(seed) but apart from the defaults, so creating a model draws its initial
-// weights without touching the generators a running training chunk has installed.
+// separate multiply would round differently), clearing or setting a gradient (zero_grad with
+// set_to_none, a sharded batch's summed gradient), the generators' states (exact resume of
+// dropout masks), and private generators: seeded like manual_seed(seed) but apart from the
+// defaults, so creating a model draws its initial weights without touching the generators a
+// running training chunk has installed.
 // Every function catches C++ exceptions and returns them as a malloc'd message (NULL: success).
 #include <ATen/ATen.h>
 #include <ATen/Context.h>
@@ -55,9 +56,26 @@ char* convtorch_addcdiv_(Tensor* self, const Tensor* a, const Tensor* b, double 
   return guarded([&] { self->addcdiv_(*a, *b, value); });
 }
 
+// torch.backends.cudnn's benchmark, deterministic and allow_tf32 (a value < 0 leaves that flag
+// as it is); the flags as they were before go into `previous` (three 0/1 values).
+void convtorch_cudnn_flags(int benchmark, int deterministic, int allow_tf32, int* previous) {
+  auto& context = at::globalContext();
+  previous[0] = context.benchmarkCuDNN() ? 1 : 0;
+  previous[1] = context.deterministicCuDNN() ? 1 : 0;
+  previous[2] = context.allowTF32CuDNN() ? 1 : 0;
+  if (benchmark >= 0) context.setBenchmarkCuDNN(benchmark != 0);
+  if (deterministic >= 0) context.setDeterministicCuDNN(deterministic != 0);
+  if (allow_tf32 >= 0) context.setAllowTF32CuDNN(allow_tf32 != 0);
+}
+
 // param.grad = None, as torch.optim's zero_grad(set_to_none=True).
 char* convtorch_clear_grad(Tensor* self) {
   return guarded([&] { self->mutable_grad().reset(); });
+}
+
+// param.grad = grad: the sum of a batch's shard gradients (see `sharded`).
+char* convtorch_set_grad(Tensor* self, const Tensor* grad) {
+  return guarded([&] { self->mutable_grad() = *grad; });
 }
 
 // The state of the default CPU generator (cuda_index < 0) or of CUDA device cuda_index.

@@ -159,3 +159,19 @@ impl DeviceDataset {
         self.images.device()
     }
 }
+
+/// A grey 28x28 dataset of `count` examples, for tests: pixel i is `i * pixel_step % 251`, label
+/// i is `i * label_step % 10`.
+#[cfg(test)]
+pub(crate) fn grey_test_dataset(count: usize, pixel_step: usize, label_step: i32) -> DeviceDataset {
+    let pixels: Vec<u8> = (0..count * 784).map(|i| (i * pixel_step % 251) as u8).collect();
+    let labels: Vec<i32> = (0..count as i32).map(|i| i * label_step % 10).collect();
+    let layout = Layout {
+        count: count as i64,
+        shape: [1, 28, 28],
+        classes: 10,
+        device: Device::Cpu,
+        normalisation: Normalisation::default(),
+    };
+    DeviceDataset::from_bytes(&pixels, &labels, &layout).expect("a valid test dataset")
+}

@@ -1,7 +1,9 @@
 //! Data parallelism over torch's c10d (shim/distributed.cpp): a TCPStore rendezvous, a process
-//! group (Gloo on CPU, NCCL on CUDA where built), and the collectives of a data-parallel step.
+//! group (Gloo on CPU; NCCL on CUDA, made by libconvtorch_cuda.so), and the collectives of a data-parallel step.
 use crate::error::{CoreError, Result};
+use crate::heartbeat::{Heartbeat, SharedStore};
 use std::ffi::{c_char, c_int, c_void, CStr, CString};
+use std::sync::Arc;
 use std::time::Duration;
 use tch::Tensor;
 use torch_sys::C_tensor;
@@ -17,7 +19,6 @@ extern "C" {
         out: *mut *mut c_void,
     ) -> *mut c_char;
     fn convtorch_dist_store_port(store: *const c_void) -> c_int;
-    fn convtorch_dist_store_free(store: *mut c_void);
     fn convtorch_dist_gloo(
         store: *mut c_void,
         rank: c_int,
@@ -25,14 +26,6 @@ extern "C" {
         timeout_ms: i64,
         out: *mut *mut c_void,
     ) -> *mut c_char;
-    fn convtorch_dist_nccl(
-        store: *mut c_void,
-        rank: c_int,
-        size: c_int,
-        timeout_ms: i64,
-        out: *mut *mut c_void,
-    ) -> *mut c_char;
-    fn convtorch_dist_has_nccl() -> c_int;
     fn convtorch_dist_group_free(group: *mut c_void);
     fn convtorch_dist_allreduce_mean(
         group: *mut c_void,
@@ -74,15 +67,17 @@ pub struct Rendezvous {
     pub timeout: Duration,
 }
 
-/// True when this build can create NCCL groups.
+/// True when NCCL groups can be created here: libconvtorch_cuda.so (which makes them, since
+/// ProcessGroupNCCL lives in libtorch_cuda) is built and loads.
 pub fn has_nccl() -> bool {
-    unsafe { convtorch_dist_has_nccl() != 0 }
+    crate::cuda_library::functions().is_ok()
 }
 
 /// One rank's membership of a process group; dropping it leaves the group.
 #[derive(Debug)]
 pub struct ProcessGroup {
-    store: *mut c_void,
+    /// Holds the store, shared with its thread, which may outlive the group (SharedStore).
+    heartbeat: Heartbeat,
     group: *mut c_void,
     rank: i64,
     world_size: i64,
@@ -95,10 +90,8 @@ unsafe impl Send for ProcessGroup {}
 
 impl Drop for ProcessGroup {
     fn drop(&mut self) {
-        unsafe {
-            convtorch_dist_group_free(self.group);
-            convtorch_dist_store_free(self.store);
-        }
+        // The store goes with the last of the group and the heartbeat thread (SharedStore).
+        unsafe { convtorch_dist_group_free(self.group) };
     }
 }
 
@@ -125,9 +118,12 @@ impl ProcessGroup {
         if world_size < 1 || rank < 0 || rank >= world_size {
             return Err(fail(format!("rank must be in [0, {world_size}) and the world at least 1")));
         }
-        if rendezvous.backend == Backend::Nccl && !has_nccl() {
-            return Err(fail("this build has no NCCL (it was built without NCCL's headers)".to_owned()));
-        }
+        let nccl = match rendezvous.backend {
+            Backend::Nccl => Some(
+                crate::cuda_library::functions().map_err(|reason| fail(format!("NCCL is not available: {reason}")))?,
+            ),
+            Backend::Gloo => None,
+        };
         let host = CString::new(rendezvous.host.as_str()).map_err(|_| fail("the host holds a NUL".to_owned()))?;
         let timeout_ms = rendezvous.timeout.as_millis().min(i64::MAX as u128) as i64;
         let mut store: *mut c_void = std::ptr::null_mut();
@@ -150,17 +146,18 @@ impl ProcessGroup {
             )));
         }
         let port = unsafe { convtorch_dist_store_port(store) } as u16;
+        let store = Arc::new(SharedStore(store));
         let mut group: *mut c_void = std::ptr::null_mut();
-        let create = match rendezvous.backend {
-            Backend::Gloo => convtorch_dist_gloo,
-            Backend::Nccl => convtorch_dist_nccl,
+        let create = match nccl {
+            None => convtorch_dist_gloo,
+            Some(functions) => functions.nccl_group,
         };
-        let raw = unsafe { create(store, rank as c_int, world_size as c_int, timeout_ms, &mut group) };
+        let raw = unsafe { create(store.0, rank as c_int, world_size as c_int, timeout_ms, &mut group) };
         if let Some(text) = message(raw) {
-            unsafe { convtorch_dist_store_free(store) };
             return Err(fail(text));
         }
-        Ok(ProcessGroup { store, group, rank, world_size, port })
+        let heartbeat = Heartbeat::start(store, rank, world_size);
+        Ok(ProcessGroup { heartbeat, group, rank, world_size, port })
     }
 
     pub fn rank(&self) -> i64 {
@@ -179,12 +176,18 @@ impl ProcessGroup {
     fn checked(&self, raw: *mut c_char) -> Result<()> {
         match message(raw) {
             None => Ok(()),
-            Some(reason) => Err(CoreError::Distributed { rank: self.rank, world: self.world_size, reason }),
+            // A peer's timeout names only the operation; the heartbeats name the peer.
+            Some(reason) => Err(CoreError::Distributed {
+                rank: self.rank,
+                world: self.world_size,
+                reason: format!("{reason} [{}]", self.heartbeat.report()),
+            }),
         }
     }
 
     /// Replaces every tensor by its mean over the ranks, bucketed in the given order.
     pub fn allreduce_mean(&self, tensors: &[&Tensor], bucket_bytes: i64) -> Result<()> {
+        self.heartbeat.step();
         let raw = pointers(tensors);
         self.checked(unsafe { convtorch_dist_allreduce_mean(self.group, raw.as_ptr(), raw.len(), bucket_bytes) })
     }

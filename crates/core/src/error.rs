@@ -18,13 +18,33 @@ pub enum CoreError {
     /// A distributed run failed: the rendezvous, a peer rank, or a collective's timeout.
     #[error("distributed (rank {rank} of {world}): {reason}")]
     Distributed { rank: i64, world: i64, reason: String },
+    /// A device allocation failed (libtorch's OutOfMemoryError): the process goes on, and the
+    /// memory the failed call held is returned to the allocator.
+    #[error("out of memory: {0}")]
+    OutOfMemory(String),
     #[error("libtorch: {0}")]
-    Torch(#[from] tch::TchError),
+    Torch(tch::TchError),
+}
+
+impl From<tch::TchError> for CoreError {
+    /// libtorch's allocation failures get their own code, so callers can retry smaller.
+    fn from(error: tch::TchError) -> CoreError {
+        match &error {
+            tch::TchError::Torch(text) if is_out_of_memory(text) => CoreError::OutOfMemory(text.clone()),
+            _ => CoreError::Torch(error),
+        }
+    }
+}
+
+/// The messages of c10's OutOfMemoryError (CUDA's caching allocator, and the CPU allocator's
+/// "DefaultCPUAllocator: not enough memory").
+fn is_out_of_memory(text: &str) -> bool {
+    text.contains("CUDA out of memory") || text.contains("not enough memory") || text.contains("OutOfMemoryError")
 }
 
 impl CoreError {
     /// Every code `code()` can return: the TS side has a class for each (checked by a test).
-    pub const CODES: [&'static str; 8] = [
+    pub const CODES: [&'static str; 9] = [
         "CONVTORCH_INVALID_ARGUMENT",
         "CONVTORCH_INVALID_SPEC",
         "CONVTORCH_DEVICE_UNAVAILABLE",
@@ -33,6 +53,7 @@ impl CoreError {
         "CONVTORCH_CHECKPOINT",
         "CONVTORCH_TORCH",
         "CONVTORCH_DISTRIBUTED",
+        "CONVTORCH_OUT_OF_MEMORY",
     ];
 
     pub fn code(&self) -> &'static str {
@@ -45,6 +66,7 @@ impl CoreError {
             CoreError::Checkpoint { .. } => "CONVTORCH_CHECKPOINT",
             CoreError::Torch(_) => "CONVTORCH_TORCH",
             CoreError::Distributed { .. } => "CONVTORCH_DISTRIBUTED",
+            CoreError::OutOfMemory(_) => "CONVTORCH_OUT_OF_MEMORY",
         }
     }
 }
@@ -88,6 +110,7 @@ mod tests {
             CoreError::Checkpoint { path: String::new(), reason: String::new() },
             CoreError::Torch(tch::TchError::Torch(String::new())),
             CoreError::Distributed { rank: 0, world: 1, reason: String::new() },
+            CoreError::OutOfMemory(String::new()),
         ];
         // A new variant makes this match fail to compile until it is listed above and in CODES.
         for error in &every {
@@ -99,11 +122,23 @@ mod tests {
                 | CoreError::Disposed(_)
                 | CoreError::Checkpoint { .. }
                 | CoreError::Torch(_)
-                | CoreError::Distributed { .. } => {}
+                | CoreError::Distributed { .. }
+                | CoreError::OutOfMemory(_) => {}
             }
         }
         let codes: Vec<&str> = every.iter().map(CoreError::code).collect();
         assert_eq!(codes, CoreError::CODES);
+    }
+
+    #[test]
+    fn allocation_failures_are_out_of_memory_and_other_torch_errors_are_not() {
+        let cuda = "CUDA out of memory. Tried to allocate 20.00 GiB (GPU 0; 139.81 GiB total capacity)";
+        let cpu = "[enforce fail at alloc_cpu.cpp:117] data. DefaultCPUAllocator: not enough memory: you tried to allocate 8 GB";
+        for text in [cuda, cpu] {
+            assert_eq!(CoreError::from(tch::TchError::Torch(text.into())).code(), "CONVTORCH_OUT_OF_MEMORY", "{text}");
+        }
+        let shape = CoreError::from(tch::TchError::Torch("shape '[2]' is invalid for input of size 3".into()));
+        assert_eq!(shape.code(), "CONVTORCH_TORCH");
     }
 
     #[test]

@@ -1,8 +1,10 @@
 //! Evaluation and prediction, without autograd.
 use crate::dataset::{check_examples, DeviceDataset};
 use crate::error::{invalid, Result};
+use crate::layer::Network;
 use crate::model::{host_values, Model};
-use tch::{Kind, Tensor};
+use crate::{openmp, sharded};
+use tch::{Device, Kind, Tensor};
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Evaluation {
@@ -22,23 +24,35 @@ impl Model {
             return Err(invalid("evaluate", "batchSize", batch_size, "a positive integer"));
         }
         let _guard = tch::no_grad_guard();
-        // Results go into tensors allocated once, in place: small per-batch results kept alive
-        // across batches pinned holes in the heap between the batches' large activations, and
-        // glibc then grew the heap instead of reusing them (an evaluation of 60,000 examples
-        // now and then peaked 0.5-0.9 GB above its working set).
-        let mut loss_sum = Tensor::f_zeros([], (Kind::Double, self.device))?;
         let predictions = Tensor::f_empty([data.count], (Kind::Int64, self.device))?;
-        let mut start = 0;
-        while start < data.count {
-            let length = batch_size.min(data.count - start);
-            let images = data.images.f_narrow(0, start, length)?;
-            let labels = data.labels.f_narrow(0, start, length)?;
-            let logits = self.network.forward(&images, false)?;
-            let loss = logits.f_cross_entropy_loss::<Tensor>(&labels, None, tch::Reduction::Sum, -100, 0.0)?;
-            let _ = loss_sum.f_add_(&loss.f_to_kind(Kind::Double)?)?;
-            predictions.f_narrow(0, start, length)?.f_copy_(&logits.f_argmax(1, false)?)?;
-            start += length;
-        }
+        let ranges = evaluation_ranges(&self.network, self.device, data.count, batch_size);
+        let loss_sum = if ranges.len() > 1 {
+            // One parallel region for the whole pass: each range's batches run single-threaded on
+            // a team member, and the ranges' sums are added in range order.
+            let mut jobs = Vec::with_capacity(ranges.len());
+            for (start, length) in ranges {
+                jobs.push(RangeJob {
+                    images: data.images.f_narrow(0, start, length)?,
+                    labels: data.labels.f_narrow(0, start, length)?,
+                    predictions: predictions.f_narrow(0, start, length)?,
+                    loss_sum: None,
+                });
+            }
+            let done = sharded::run_on_replicas(&self.network, jobs, &|replica, job| {
+                let _guard = tch::no_grad_guard();
+                job.loss_sum = Some(evaluate_range(replica, &job.images, &job.labels, &job.predictions, batch_size)?);
+                Ok(())
+            })?;
+            let mut total = Tensor::f_zeros([], (Kind::Double, self.device))?;
+            for (_, job) in done {
+                if let Some(sum) = &job.loss_sum {
+                    total = total.f_add(sum)?;
+                }
+            }
+            total
+        } else {
+            evaluate_range(&self.network, &data.images, &data.labels, &predictions, batch_size)?
+        };
         let correct = predictions.f_eq_tensor(&data.labels)?.f_sum(Kind::Int64)?.f_int64_value(&[])?;
         let predictions = host_values::<i32>(&predictions.f_to_kind(Kind::Int)?)?;
         Ok(Evaluation { loss_sum: loss_sum.f_double_value(&[])?, correct, count: data.count, predictions })
@@ -62,5 +76,99 @@ impl Model {
     /// Class probabilities (softmax of the logits) for `count` host images, row by row.
     pub fn predict(&self, pixels: &[f32], count: i64) -> Result<Vec<f32>> {
         host_values::<f32>(&self.forward_host("predict", pixels, count)?.f_softmax(1, Kind::Float)?)
+    }
+}
+
+/// A contiguous part of an evaluated dataset, and its summed loss once evaluated.
+struct RangeJob {
+    images: Tensor,
+    labels: Tensor,
+    predictions: Tensor,
+    loss_sum: Option<Tensor>,
+}
+
+/// (start, length) of the parts a CPU evaluation is split into, one per thread, each a whole
+/// number of batches (so every batch is the one an unsplit pass would run).
+fn evaluation_ranges(network: &Network, device: Device, count: i64, batch_size: i64) -> Vec<(i64, i64)> {
+    let batches = (count + batch_size - 1) / batch_size;
+    let parts = if device == Device::Cpu && network.fast_paths { openmp::available_threads() as i64 } else { 1 };
+    let parts = parts.clamp(1, batches.max(1));
+    (0..parts)
+        .map(|part| {
+            let range = openmp::share(batches as usize, part as usize, parts as usize);
+            let start = range.start as i64 * batch_size;
+            (start, (range.end as i64 * batch_size).min(count) - start)
+        })
+        .collect()
+}
+
+/// Evaluates `images` in batches, writing each prediction into `predictions` in place; returns
+/// the summed loss (double). Results go into tensors allocated once: small per-batch results
+/// kept alive across batches pinned holes in the heap between the batches' large activations,
+/// and glibc then grew the heap instead of reusing them (an evaluation of 60,000 examples now
+/// and then peaked 0.5-0.9 GB above its working set).
+fn evaluate_range(
+    network: &Network,
+    images: &Tensor,
+    labels: &Tensor,
+    predictions: &Tensor,
+    batch_size: i64,
+) -> Result<Tensor> {
+    let count = images.size()[0];
+    let mut loss_sum = Tensor::f_zeros([], (Kind::Double, images.device()))?;
+    let mut start = 0;
+    while start < count {
+        let length = batch_size.min(count - start);
+        let logits = network.forward(&images.f_narrow(0, start, length)?, false)?;
+        let loss = logits.f_cross_entropy_loss::<Tensor>(
+            &labels.f_narrow(0, start, length)?,
+            None,
+            tch::Reduction::Sum,
+            -100,
+            0.0,
+        )?;
+        let _ = loss_sum.f_add_(&loss.f_to_kind(Kind::Double)?)?;
+        predictions.f_narrow(0, start, length)?.f_copy_(&logits.f_argmax(1, false)?)?;
+        start += length;
+    }
+    Ok(loss_sum)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::ModelOptions;
+    use crate::spec::ModelSpec;
+
+    #[test]
+    fn ranges_are_whole_batches_that_cover_the_dataset_once() {
+        let network = Network::build(&ModelSpec::seed(), Device::Cpu).unwrap();
+        for (count, batch) in [(1000, 256), (257, 256), (5, 256), (768, 256), (1, 1)] {
+            let ranges = evaluation_ranges(&network, Device::Cpu, count, batch);
+            let mut next = 0;
+            for (start, length) in &ranges {
+                assert_eq!(*start, next, "ranges of {count} in batches of {batch}: {ranges:?}");
+                assert!(*length > 0 && start % batch == 0, "{ranges:?}");
+                next = start + length;
+            }
+            assert_eq!(next, count);
+        }
+    }
+
+    #[test]
+    fn a_split_evaluation_equals_one_pass_over_the_dataset() {
+        let model =
+            Model::new(ModelSpec::seed(), ModelOptions { init: crate::init::Init::Default, ..ModelOptions::default() })
+                .unwrap();
+        let count: usize = 601;
+        let data = crate::dataset::grey_test_dataset(count, 7, 1);
+        let split = model.evaluate(&data, 100).unwrap();
+        let _guard = tch::no_grad_guard();
+        let predictions = Tensor::empty([count as i64], (Kind::Int64, Device::Cpu));
+        let loss = evaluate_range(&model.network, &data.images, &data.labels, &predictions, 100).unwrap();
+        let whole: Vec<i32> = Vec::<i64>::try_from(&predictions).unwrap().into_iter().map(|p| p as i32).collect();
+        assert_eq!(split.predictions, whole);
+        let loss = loss.double_value(&[]);
+        assert!((split.loss_sum - loss).abs() <= 1e-6 * loss.abs(), "{} vs {loss}", split.loss_sum);
     }
 }

@@ -1,4 +1,5 @@
 //! A network built from a spec: its layers in order and its named parameters.
+use crate::channels_last;
 use crate::error::{CoreError, Result};
 use crate::kernels::{conv_gemm, max_pool};
 use crate::shape::{infer_shapes, window, Shape, Window};
@@ -38,7 +39,15 @@ impl Layer {
                 };
                 match product {
                     Some(y) => y,
-                    None => x.f_conv2d(weight, Some(bias), window.stride, window.padding, [1, 1], 1)?,
+                    None => {
+                        // A multi-channel input is convolved channels-last (see `channels_last`).
+                        let input = if fast && channels_last::suits(x) {
+                            channels_last::to_channels_last(x)?
+                        } else {
+                            x.shallow_clone()
+                        };
+                        input.f_conv2d(weight, Some(bias), window.stride, window.padding, [1, 1], 1)?
+                    }
                 }
             }
             Layer::MaxPool2d(w) if fast && max_pool::supports(x) => max_pool::max_pool2d(x, w)?,
@@ -65,6 +74,14 @@ pub struct Network {
     pub shapes: Vec<Shape>,
     /// Run equivalent, cheaper formulations (see `forward`); off gives the literal order.
     pub fast_paths: bool,
+}
+
+/// Whether a ReLU may overwrite the output of `producer`: a fresh tensor (not the caller's
+/// input) that the producer's backward does not read. Convolution and linear layers save
+/// their input and weight, pooling its input and indices; an activation saves its output
+/// (relu, sigmoid, tanh), which an in-place ReLU would change under autograd.
+fn relu_may_overwrite(producer: Option<&Layer>) -> bool {
+    matches!(producer, Some(Layer::Conv2d { .. } | Layer::Linear { .. } | Layer::MaxPool2d(_) | Layer::AvgPool2d(_)))
 }
 
 impl Layer {
@@ -132,24 +149,42 @@ impl Network {
 
     /// With fast paths, an activation directly followed by a max-pool runs after the pool, on a
     /// quarter of the elements (2x2 pools): the same values, and the same gradients except
-    /// where a pooling window holds tied maxima.
+    /// where a pooling window holds tied maxima. On the CPU a ReLU overwrites its input where
+    /// that input is a fresh tensor whose producer does not need it for its own gradient
+    /// (`relu_may_overwrite`): the same values, one activation less to allocate and write.
     pub fn forward(&self, x: &Tensor, train: bool) -> Result<Tensor> {
         let mut out = x.shallow_clone();
+        // The layer whose output `out` is (through flatten's views); None: the caller's input.
+        let mut producer: Option<&Layer> = None;
         let mut index = 0;
         while index < self.layers.len() {
             let layer = &self.layers[index];
             match self.layers.get(index + 1) {
                 Some(pool @ Layer::MaxPool2d(_)) if self.fast_paths && layer.commutes_with_max_pool() => {
-                    out = layer.forward(&pool.forward(&out, train, true)?, train, true)?;
+                    let pooled = pool.forward(&out, train, true)?;
+                    out = self.activate(layer, pooled, Some(pool), train)?;
+                    producer = Some(layer);
                     index += 2;
                 }
                 _ => {
-                    out = layer.forward(&out, train, self.fast_paths)?;
+                    out = self.activate(layer, out, producer, train)?;
+                    if !matches!(layer, Layer::Flatten) {
+                        producer = Some(layer);
+                    }
                     index += 1;
                 }
             }
         }
         Ok(out)
+    }
+
+    /// `layer` on `x`, which `producer` made; a ReLU in place where `relu_may_overwrite`.
+    fn activate(&self, layer: &Layer, mut x: Tensor, producer: Option<&Layer>, train: bool) -> Result<Tensor> {
+        if matches!(layer, Layer::Relu) && self.fast_paths && x.device() == Device::Cpu && relu_may_overwrite(producer)
+        {
+            return Ok(x.f_relu_()?);
+        }
+        layer.forward(&x, train, self.fast_paths)
     }
 
     pub fn parameter(&self, name: &str) -> Option<&Tensor> {

@@ -45,6 +45,11 @@ pub struct Model {
     pub(crate) skip_non_finite: bool,
     /// Set for a data-parallel run: gradients are averaged over its ranks before each step.
     pub(crate) group: Option<ProcessGroup>,
+    /// Capture training steps in a CUDA graph where possible (captured_step.rs).
+    pub(crate) use_cuda_graph: bool,
+    pub(crate) captured: Option<crate::captured_step::CapturedStep>,
+    /// Why capturing failed, once it has (then steps run eagerly).
+    pub(crate) capture_failure: Option<String>,
     pub(crate) spec: ModelSpec,
     pub(crate) device: Device,
 }
@@ -101,6 +106,9 @@ impl Model {
             augmentation: None,
             skip_non_finite: false,
             group: None,
+            use_cuda_graph: false,
+            captured: None,
+            capture_failure: None,
             spec,
             device: options.device,
         })
@@ -166,6 +174,8 @@ impl Model {
     /// Replaces the optimizer (its state starts afresh).
     pub fn set_optimizer(&mut self, spec: OptimizerSpec) -> Result<()> {
         self.optimizer = Optimizer::new(spec, self.network.parameters.len())?;
+        // A captured step updates with the old optimizer's rule and tensors.
+        self.captured = None;
         Ok(())
     }
 

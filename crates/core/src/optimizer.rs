@@ -23,17 +23,35 @@ pub const STATE_SLOTS: [&str; 4] = ["momentum_buffer", "exp_avg", "exp_avg_sq", 
 
 #[derive(Debug)]
 pub struct Optimizer {
-    spec: OptimizerSpec,
+    pub(crate) spec: OptimizerSpec,
     /// The running learning rate (schedules change it; the spec keeps the base rate).
-    lr: f64,
-    states: Vec<ParameterState>,
+    pub(crate) lr: f64,
+    pub(crate) states: Vec<ParameterState>,
+    /// The rate and step counts as device tensors, for steps captured in a CUDA graph
+    /// (optimizer_device.rs); None until a captured run asks for them.
+    pub(crate) device_scalars: Option<crate::optimizer_device::DeviceScalars>,
+    /// Unique per optimizer and per restored state (see `state_addresses`).
+    pub(crate) generation: u64,
+}
+
+/// The source of `Optimizer::generation`.
+static GENERATIONS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+
+fn next_generation() -> u64 {
+    GENERATIONS.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
 }
 
 impl Optimizer {
     pub fn new(spec: OptimizerSpec, parameter_count: usize) -> Result<Optimizer> {
         spec.validate()?;
         let lr = spec.lr();
-        Ok(Optimizer { spec, lr, states: (0..parameter_count).map(|_| ParameterState::default()).collect() })
+        Ok(Optimizer {
+            spec,
+            lr,
+            states: (0..parameter_count).map(|_| ParameterState::default()).collect(),
+            device_scalars: None,
+            generation: next_generation(),
+        })
     }
 
     pub fn spec(&self) -> &OptimizerSpec {
@@ -65,6 +83,9 @@ impl Optimizer {
             ));
         }
         self.states = states;
+        // Device step counts mirror the host ones; they are refilled from these when next used.
+        self.device_scalars = None;
+        self.generation = next_generation();
         Ok(())
     }
 
@@ -107,6 +128,50 @@ impl Optimizer {
     }
 }
 
+/// `grad.add(param, alpha=weight_decay)`: a new tensor, the gradient itself is kept (L2 decay).
+pub(crate) fn with_weight_decay(grad: Tensor, param: &Tensor, weight_decay: f64) -> Result<Tensor> {
+    if weight_decay == 0.0 {
+        return Ok(grad);
+    }
+    let decayed = grad.f_detach_copy()?;
+    add_scaled_(&decayed, param, weight_decay)?;
+    Ok(decayed)
+}
+
+/// SGD's momentum on an existing buffer, updated in place (`buf.mul_(momentum).add_(grad,
+/// alpha=1 - dampening)`); returns the direction to step in (Nesterov: `grad + momentum * buf`).
+pub(crate) fn momentum_direction(
+    buffer: &Tensor,
+    grad: &Tensor,
+    momentum: f64,
+    dampening: f64,
+    nesterov: bool,
+) -> Result<Tensor> {
+    let _ = buffer.shallow_clone().f_mul_scalar_(momentum)?;
+    add_scaled_(buffer, grad, 1.0 - dampening)?;
+    if nesterov {
+        let ahead = grad.f_detach_copy()?;
+        add_scaled_(&ahead, buffer, momentum)?;
+        Ok(ahead)
+    } else {
+        Ok(buffer.shallow_clone())
+    }
+}
+
+/// Adam's moment updates in place: `exp_avg.lerp_(grad, 1 - beta1)`,
+/// `exp_avg_sq.mul_(beta2).addcmul_(grad, grad, value=1 - beta2)`.
+pub(crate) fn update_moments(
+    exp_avg: &Tensor,
+    exp_avg_sq: &Tensor,
+    grad: &Tensor,
+    beta1: f64,
+    beta2: f64,
+) -> Result<()> {
+    let _ = exp_avg.shallow_clone().f_lerp_(grad, 1.0 - beta1)?;
+    let _ = exp_avg_sq.shallow_clone().f_mul_scalar_(beta2)?;
+    addcmul_(exp_avg_sq, grad, grad, 1.0 - beta2)
+}
+
 /// torch.optim.SGD's `_single_tensor_sgd`.
 #[allow(clippy::too_many_arguments)]
 fn sgd(
@@ -119,30 +184,23 @@ fn sgd(
     weight_decay: f64,
     nesterov: bool,
 ) -> Result<()> {
-    let mut grad = grad;
-    if weight_decay != 0.0 {
-        // grad.add(param, alpha=weight_decay): a new tensor, the gradient itself is kept.
-        let decayed = grad.f_detach_copy()?;
-        add_scaled_(&decayed, param, weight_decay)?;
-        grad = decayed;
-    }
+    let mut grad = with_weight_decay(grad, param, weight_decay)?;
     if momentum != 0.0 {
-        let buffer = match state.momentum_buffer.take() {
-            None => grad.f_detach_copy()?,
-            Some(mut buffer) => {
-                let _ = buffer.f_mul_scalar_(momentum)?;
-                add_scaled_(&buffer, &grad, 1.0 - dampening)?;
-                buffer
+        match &state.momentum_buffer {
+            // The first step's buffer is the gradient itself (a copy), as torch.optim's.
+            None => {
+                let buffer = grad.f_detach_copy()?;
+                grad = if nesterov {
+                    let ahead = grad.f_detach_copy()?;
+                    add_scaled_(&ahead, &buffer, momentum)?;
+                    ahead
+                } else {
+                    buffer.shallow_clone()
+                };
+                state.momentum_buffer = Some(buffer);
             }
-        };
-        grad = if nesterov {
-            let ahead = grad.f_detach_copy()?;
-            add_scaled_(&ahead, &buffer, momentum)?;
-            ahead
-        } else {
-            buffer.shallow_clone()
-        };
-        state.momentum_buffer = Some(buffer);
+            Some(buffer) => grad = momentum_direction(buffer, &grad, momentum, dampening, nesterov)?,
+        }
     }
     add_scaled_(param, &grad, -lr)
 }
@@ -160,28 +218,24 @@ struct AdamRule {
 /// torch.optim.Adam's `_single_tensor_adam` (AdamW is Adam with decoupled weight decay).
 fn adam(param: &Tensor, grad: Tensor, state: &mut ParameterState, rule: AdamRule) -> Result<()> {
     let AdamRule { lr, beta1, beta2, eps, weight_decay, decoupled } = rule;
-    let mut exp_avg = match state.exp_avg.take() {
+    let exp_avg = match state.exp_avg.take() {
         Some(t) => t,
         None => param.f_zeros_like()?,
     };
-    let mut exp_avg_sq = match state.exp_avg_sq.take() {
+    let exp_avg_sq = match state.exp_avg_sq.take() {
         Some(t) => t,
         None => param.f_zeros_like()?,
     };
     state.step += 1;
-    let mut grad = grad;
-    if weight_decay != 0.0 {
-        if decoupled {
+    let grad = if decoupled {
+        if weight_decay != 0.0 {
             let _ = param.shallow_clone().f_mul_scalar_(1.0 - lr * weight_decay)?;
-        } else {
-            let decayed = grad.f_detach_copy()?;
-            add_scaled_(&decayed, param, weight_decay)?;
-            grad = decayed;
         }
-    }
-    let _ = exp_avg.f_lerp_(&grad, 1.0 - beta1)?;
-    let _ = exp_avg_sq.f_mul_scalar_(beta2)?;
-    addcmul_(&exp_avg_sq, &grad, &grad, 1.0 - beta2)?;
+        grad
+    } else {
+        with_weight_decay(grad, param, weight_decay)?
+    };
+    update_moments(&exp_avg, &exp_avg_sq, &grad, beta1, beta2)?;
     // Python floats: torch computes these scalars in double precision.
     let step = state.step as f64;
     let bias_correction1 = 1.0 - beta1.powf(step);

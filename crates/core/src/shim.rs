@@ -10,6 +10,8 @@ extern "C" {
     fn convtorch_addcmul_(target: *mut C_tensor, a: *const C_tensor, b: *const C_tensor, value: f64) -> *mut c_char;
     fn convtorch_addcdiv_(target: *mut C_tensor, a: *const C_tensor, b: *const C_tensor, value: f64) -> *mut c_char;
     fn convtorch_clear_grad(target: *mut C_tensor) -> *mut c_char;
+    fn convtorch_cudnn_flags(benchmark: c_int, deterministic: c_int, allow_tf32: c_int, previous: *mut c_int);
+    fn convtorch_set_grad(target: *mut C_tensor, grad: *const C_tensor) -> *mut c_char;
     fn convtorch_rng_state(cuda_index: c_int, out: *mut *mut C_tensor) -> *mut c_char;
     fn convtorch_set_rng_state(cuda_index: c_int, state: *const C_tensor) -> *mut c_char;
     fn convtorch_generator_seeded(cuda_index: c_int, seed: i64, out: *mut *mut c_void) -> *mut c_char;
@@ -53,9 +55,30 @@ pub fn addcdiv_(tensor: &Tensor, a: &Tensor, b: &Tensor, value: f64) -> Result<(
     checked(unsafe { convtorch_addcdiv_(target(tensor), a.as_ptr(), b.as_ptr(), value) })
 }
 
+/// cuDNN's process-wide flags, as torch.backends.cudnn has them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CudnnFlags {
+    pub benchmark: bool,
+    pub deterministic: bool,
+    pub allow_tf32: bool,
+}
+
+/// Sets the flags given (None: unchanged); returns them as they were.
+pub fn set_cudnn_flags(benchmark: Option<bool>, deterministic: Option<bool>, allow_tf32: Option<bool>) -> CudnnFlags {
+    let code = |flag: Option<bool>| flag.map_or(-1, c_int::from);
+    let mut previous = [0 as c_int; 3];
+    unsafe { convtorch_cudnn_flags(code(benchmark), code(deterministic), code(allow_tf32), previous.as_mut_ptr()) };
+    CudnnFlags { benchmark: previous[0] != 0, deterministic: previous[1] != 0, allow_tf32: previous[2] != 0 }
+}
+
 /// Drops a tensor's gradient (`param.grad = None`).
 pub fn clear_grad(tensor: &Tensor) -> Result<()> {
     checked(unsafe { convtorch_clear_grad(target(tensor)) })
+}
+
+/// param.grad = grad (the tensor itself, not a copy).
+pub fn set_grad(tensor: &Tensor, grad: &Tensor) -> Result<()> {
+    checked(unsafe { convtorch_set_grad(target(tensor), grad.as_ptr()) })
 }
 
 fn generator_index(device: Device) -> c_int {
@@ -181,5 +204,20 @@ mod tests {
         set_rng_state(Device::Cpu, &state).unwrap();
         let again = Tensor::rand([8], (Kind::Float, Device::Cpu));
         assert_eq!(Vec::<f32>::try_from(&first).unwrap(), Vec::<f32>::try_from(&again).unwrap());
+    }
+}
+
+#[cfg(test)]
+mod cudnn_tests {
+    use super::*;
+
+    #[test]
+    fn cudnn_flags_are_set_and_reported_like_torch_backends_cudnn() {
+        // PyTorch's defaults: benchmark off, deterministic off, TF32 convolutions allowed.
+        let before = set_cudnn_flags(Some(true), Some(true), Some(false));
+        let set = set_cudnn_flags(None, None, None);
+        assert_eq!(set, CudnnFlags { benchmark: true, deterministic: true, allow_tf32: false });
+        set_cudnn_flags(Some(before.benchmark), Some(before.deterministic), Some(before.allow_tf32));
+        assert_eq!(set_cudnn_flags(None, None, None), before);
     }
 }

@@ -3,6 +3,7 @@ use crate::dataset::{check_examples, DeviceDataset};
 use crate::error::{invalid, Result};
 use crate::model::{host_values, Model};
 use crate::rng::Generators;
+use crate::sharded;
 use tch::{Kind, Tensor};
 
 impl Model {
@@ -22,9 +23,15 @@ impl Model {
     /// batch whose loss is NaN or infinite changes nothing (no optimizer step).
     pub fn train_batch(&mut self, images: &Tensor, labels: &Tensor) -> Result<Tensor> {
         self.optimizer.zero_grad(&self.network.parameters)?;
-        let logits = self.network.forward(images, true)?;
-        let loss = logits.f_cross_entropy_loss::<Tensor>(labels, None, tch::Reduction::Mean, -100, 0.0)?;
-        loss.f_backward()?;
+        let shards = sharded::shard_count(&self.network, self.device, images.size()[0]);
+        let loss = if shards > 1 {
+            sharded::backward(&self.network, images, labels, shards)?
+        } else {
+            let logits = self.network.forward(images, true)?;
+            let loss = logits.f_cross_entropy_loss::<Tensor>(labels, None, tch::Reduction::Mean, -100, 0.0)?;
+            loss.f_backward()?;
+            loss
+        };
         // Distributed: every rank continues with the mean gradients and the mean loss, so the
         // skip decision below is the same on all of them.
         let loss = self.average_over_ranks(loss)?;
@@ -102,6 +109,9 @@ impl Model {
         learning_rates: Option<&[f64]>,
         losses: &Tensor,
     ) -> Result<()> {
+        if self.captures_steps() {
+            return self.train_in_order_captured(data, indices, batch_size, learning_rates, losses);
+        }
         let total = indices.size()[0];
         let mut start = 0;
         while start < total {
@@ -110,17 +120,21 @@ impl Model {
                 self.optimizer.set_learning_rate(rates[batch_index as usize])?;
             }
             let length = batch_size.min(total - start);
-            let batch = indices.f_narrow(0, start, length)?;
-            let mut images = data.images.f_index_select(0, &batch)?;
-            if let Some(augmentation) = &self.augmentation {
-                images = augmentation.apply(&images, &data.black)?;
-            }
-            let labels = data.labels.f_index_select(0, &batch)?;
+            let (images, labels) = self.gather_batch(data, &indices.f_narrow(0, start, length)?)?;
             let loss = self.train_batch(&images, &labels)?;
             losses.f_narrow(0, batch_index, 1)?.f_copy_(&loss.f_view([1])?)?;
             start += length;
         }
         Ok(())
+    }
+
+    /// The examples at `positions` of `data`, gathered on the device and augmented when asked.
+    pub(crate) fn gather_batch(&self, data: &DeviceDataset, positions: &Tensor) -> Result<(Tensor, Tensor)> {
+        let mut images = data.images.f_index_select(0, positions)?;
+        if let Some(augmentation) = &self.augmentation {
+            images = augmentation.apply(&images, &data.black)?;
+        }
+        Ok((images, data.labels.f_index_select(0, positions)?))
     }
 
     pub(crate) fn check_dataset(&self, context: &str, data: &DeviceDataset) -> Result<()> {

@@ -15,7 +15,7 @@ mod train_task;
 pub use dataset::NativeDataset;
 pub use model::NativeModel;
 pub use runtime::{
-    error_codes, native_memory, runtime_info, set_num_threads, torch_loader_orders, torch_version_string, NativeMemory,
-    RuntimeInfo,
+    cuda_memory, error_codes, native_memory, runtime_info, set_cudnn_flags, set_num_threads, torch_loader_orders,
+    torch_version_string, CudaMemory, CudnnFlags, NativeMemory, RuntimeInfo,
 };
 pub use slot::live_objects;

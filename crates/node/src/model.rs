@@ -166,6 +166,19 @@ impl NativeModel {
         })
     }
 
+    /// Captures CUDA training steps in a CUDA graph from now on (where possible); returns why
+    /// they will not be captured (not on CUDA, dropout, ...), or null.
+    #[napi]
+    pub fn set_cuda_graph(&self, enabled: bool) -> napi::Result<Option<String>> {
+        self.quick(|m| Ok(m.set_cuda_graph(enabled)))
+    }
+
+    /// Why training steps are not captured now (null: they are, or cudaGraph is off).
+    #[napi]
+    pub fn cuda_graph_obstacle(&self) -> napi::Result<Option<String>> {
+        self.quick(|m| Ok(m.captures_cuda_graph_obstacle()))
+    }
+
     /// A batch whose loss is NaN or infinite takes no optimizer step (costs a sync per batch).
     #[napi]
     pub fn set_skip_non_finite(&self, skip: bool) -> napi::Result<()> {

@@ -18,6 +18,44 @@ pub struct RuntimeInfo {
     pub cuda_devices: Vec<CudaDeviceInfo>,
     /// e.g. 91900 for cuDNN 9.19.0; absent where no cuDNN is loaded.
     pub cudnn_version: Option<i64>,
+    /// libconvtorch_cuda.so (CUDA graphs, NCCL): its path when loaded, else null and the reason.
+    pub cuda_extensions: Option<String>,
+    pub cuda_extensions_absence: Option<String>,
+}
+
+#[napi(object)]
+pub struct CudaMemory {
+    pub free_bytes: f64,
+    pub total_bytes: f64,
+}
+
+/// torch.backends.cudnn's flags; each one given is set, the others kept.
+#[napi(object)]
+pub struct CudnnFlags {
+    pub benchmark: Option<bool>,
+    pub deterministic: Option<bool>,
+    pub allow_tf32: Option<bool>,
+}
+
+/// Sets the cuDNN flags given (process-wide, as in PyTorch); returns all three as they were.
+#[napi]
+pub fn set_cudnn_flags(flags: CudnnFlags) -> CudnnFlags {
+    let previous = convtorch_core::shim::set_cudnn_flags(flags.benchmark, flags.deterministic, flags.allow_tf32);
+    CudnnFlags {
+        benchmark: Some(previous.benchmark),
+        deterministic: Some(previous.deterministic),
+        allow_tf32: Some(previous.allow_tf32),
+    }
+}
+
+/// Free and total memory of CUDA device `device` (cudaMemGetInfo); with `releaseCached`, the
+/// caching allocator first hands back the blocks no tensor holds, so freed tensors count as free.
+#[napi]
+pub fn cuda_memory(device: i64, release_cached: bool) -> napi::Result<CudaMemory> {
+    crate::error::guarded(|| {
+        let (free, total) = convtorch_core::cuda_library::memory_info(device, release_cached)?;
+        Ok(CudaMemory { free_bytes: free as f64, total_bytes: total as f64 })
+    })
 }
 
 #[napi(object)]
@@ -42,6 +80,7 @@ fn collect_runtime_info() -> RuntimeInfo {
         CudaLibrary::LibtorchNotFound => ("failed", "libtorch_cpu.so is not mapped in this process".to_owned()),
     };
     let available = cuda_is_available();
+    let extensions = convtorch_core::cuda_library::functions();
     RuntimeInfo {
         torch_version: torch_version(),
         libtorch_dir: libtorch_dir().map(|d| d.display().to_string()),
@@ -56,6 +95,8 @@ fn collect_runtime_info() -> RuntimeInfo {
             .map(|d| CudaDeviceInfo { index: d.index, name: d.name, total_memory_bytes: d.total_memory_bytes as f64 })
             .collect(),
         cudnn_version: cudnn_version().map(|v| v as i64),
+        cuda_extensions: extensions.as_ref().ok().map(|f| f.path.display().to_string()),
+        cuda_extensions_absence: extensions.err().map(str::to_owned),
     }
 }
 

@@ -24,9 +24,14 @@ impl PlaneGeometry {
     }
 }
 
-/// Whether `input` is something this kernel handles: a 4-D float tensor on the CPU.
+/// Whether `input` is something this kernel handles: a 4-D float tensor on the CPU, its planes
+/// dense. A channels-last tensor goes to libtorch's kernel, which pools it in that layout
+/// (vectorised over channels) where this one would first copy it to NCHW.
 pub fn supports(input: &Tensor) -> bool {
-    input.device() == Device::Cpu && input.kind() == Kind::Float && input.dim() == 4
+    input.device() == Device::Cpu
+        && input.kind() == Kind::Float
+        && input.dim() == 4
+        && !crate::channels_last::is_channels_last(input)
 }
 
 /// What a pooling pass writes: the chosen positions (for training, where `gather` takes the
