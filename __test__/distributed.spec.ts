@@ -82,6 +82,14 @@ test.serial('two ranks started by --nproc-per-node 2 learn like one process with
   const lossesOf = (events: Array<Record<string, any>>) => events.filter((e) => e.event === 'epoch').map((e) => e.trainLoss)
   for (const [i, loss] of lossesOf(two).entries()) t.true(Math.abs(loss - lossesOf(one)[i]) < 1e-3, `epoch ${i + 1}: ${loss} vs ${lossesOf(one)[i]}`)
   t.true(existsSync(join(out, 'two', 'checkpoint')), 'rank 0 wrote the checkpoint')
+  // The ranks shared the test evaluation (each its half of the batches): the final model
+  // evaluated whole, in one process, gives the same metrics.
+  const judged = await run(process.execPath, [cli, 'eval', '--model', join(out, 'two'), '--data', data, '--json'])
+  t.is(judged.code, 0, judged.stderr)
+  const whole = JSON.parse(judged.stdout)
+  t.is(whole.count, 500)
+  t.is(whole.accuracy, endOf(two).accuracy, 'accuracy of the shared evaluation')
+  t.true(Math.abs(whole.loss - endOf(two).loss) < 1e-6, `loss ${whole.loss} vs the shared evaluation's ${endOf(two).loss}`)
 })
 
 test.serial('a distributed run resumes from its checkpoint with the same world', async (t) => {

@@ -65,7 +65,11 @@ export declare class NativeModel {
   trainBatches(dataset: NativeDataset, order: Uint32Array, batchSize: number, learningRates?: Array<number> | undefined | null): Promise<Float32Array>
   /** The same work as `trainBatches`, on the calling thread. */
   trainBatchesSync(dataset: NativeDataset, order: Uint32Array, batchSize: number, learningRates?: Array<number> | undefined | null): Float32Array
-  evaluate(dataset: NativeDataset, batchSize: number): Promise<Evaluation>
+  /**
+   * With `acrossRanks`, the ranks of the model's group share the work (every rank must call
+   * it); each gets the whole dataset's evaluation.
+   */
+  evaluate(dataset: NativeDataset, batchSize: number, acrossRanks?: boolean | undefined | null): Promise<Evaluation>
   evaluateSync(dataset: NativeDataset, batchSize: number): Evaluation
   /** Raw class scores, `count` rows of `classes` values. */
   logits(pixels: Float32Array, count: number): Float32Array
@@ -173,6 +177,8 @@ export interface RendezvousOptions {
   /** 'gloo' (CPU tensors) or 'nccl' (CUDA tensors). */
   backend: string
   timeoutMs: number
+  /** The gradient buckets' size in bytes (DDP's bucket_cap_mb); default 25 MiB. */
+  bucketBytes?: number
 }
 
 /** A model's generator states (libtorch's bytes): the CPU's, and its CUDA device's if any. */

@@ -20,6 +20,8 @@ fn main() {
     println!("cargo:rerun-if-changed=build");
     println!("cargo:rerun-if-changed=shim/shim.cpp");
     println!("cargo:rerun-if-changed=shim/distributed.cpp");
+    println!("cargo:rerun-if-changed=shim/overlapped_allreduce.cpp");
+    println!("cargo:rerun-if-changed=shim/c10d_handles.h");
     println!("cargo:rerun-if-changed=shim/guarded.h");
     println!("cargo:rerun-if-env-changed=CONVTORCH_GLOO_INCLUDE");
     let lib =

@@ -236,11 +236,12 @@ export class Model {
 
   /**
    * Makes this model one rank of a data-parallel group: waits for every rank (up to the
-   * timeout), takes rank 0's parameters, and from then on averages each step's gradients and
-   * loss over the ranks. Resolves with the store's port.
+   * timeout), takes rank 0's parameters, and from then on averages each step's gradients (in
+   * buckets sent while the backward pass runs) and loss over the ranks. Resolves with the
+   * store's port.
    */
   async joinGroup(group: ResolvedDistributed): Promise<number> {
-    const options = { rank: group.rank, worldSize: group.worldSize, host: group.masterAddr, port: group.masterPort, hostStore: group.hostStore, backend: group.backend, timeoutMs: group.timeoutSeconds * 1000 }
+    const options = { rank: group.rank, worldSize: group.worldSize, host: group.masterAddr, port: group.masterPort, hostStore: group.hostStore, backend: group.backend, timeoutMs: group.timeoutSeconds * 1000, bucketBytes: Math.max(1, Math.round(group.bucketCapMb * 1024 * 1024)) }
     return this.exclusive('joinGroup()', () => this.handle.joinGroup(options))
   }
 
@@ -269,10 +270,18 @@ export class Model {
     }
   }
 
-  /** Mean loss, accuracy and predictions over a dataset, without autograd (batches of 256 by default). */
-  async evaluate(data: DeviceDataset, options: { batchSize?: number } = {}): Promise<Evaluation> {
+  /**
+   * Mean loss, accuracy and predictions over a dataset, without autograd (batches of 256 by
+   * default). With `acrossRanks`, in a data-parallel group (joinGroup), each rank evaluates its
+   * own part of the dataset and the parts are summed over the ranks, so every rank gets the
+   * whole dataset's result for 1/worldSize of the work; every rank must then make the same
+   * call. Alone, `acrossRanks` changes nothing.
+   */
+  async evaluate(data: DeviceDataset, options: { batchSize?: number; acrossRanks?: boolean } = {}): Promise<Evaluation> {
     const batchSize = checkBatchSize('evaluate()', options.batchSize ?? 256)
-    const result = await this.exclusive('evaluate()', () => this.handle.evaluate(data.handle, batchSize))
+    const acrossRanks = options.acrossRanks ?? false
+    if (typeof acrossRanks !== 'boolean') throw invalidArgument('evaluate()', 'acrossRanks', acrossRanks, 'true or false')
+    const result = await this.exclusive('evaluate()', () => this.handle.evaluate(data.handle, batchSize, acrossRanks))
     return {
       loss: result.lossSum / result.count,
       accuracy: result.correct / result.count,

@@ -20,6 +20,12 @@ export interface DistributedOptions {
   backend?: 'gloo' | 'nccl'
   /** Seconds to wait for the other ranks, at the start and in every step; default 300. */
   timeoutSeconds?: number
+  /**
+   * The size of a gradient bucket in MiB, DDP's bucket_cap_mb (default 25): a bucket is sent to
+   * the other ranks as soon as the backward pass has produced all of its gradients, while the
+   * pass goes on; smaller buckets start sending earlier, larger ones make fewer collectives.
+   */
+  bucketCapMb?: number
   /** This process's rank among those on its host (torchrun's LOCAL_RANK): with device 'cuda'
    *  (or 'auto' where CUDA is), the rank trains on cuda:localRank, one GPU per rank. */
   localRank?: number
@@ -33,11 +39,13 @@ export interface ResolvedDistributed {
   hostStore: boolean
   backend: 'gloo' | 'nccl'
   timeoutSeconds: number
+  bucketCapMb: number
   localRank: number | null
 }
 
 const DEFAULT_PORT = 29500
 const DEFAULT_TIMEOUT_SECONDS = 300
+const DEFAULT_BUCKET_CAP_MB = 25
 
 function wholeNumber(value: unknown, min: number): value is number {
   return typeof value === 'number' && Number.isInteger(value) && value >= min
@@ -58,9 +66,11 @@ export function resolveDistributed(given: DistributedOptions, device: string): R
   if (backend === 'nccl' && !cuda) throw invalidArgument(where, 'distributed.backend', backend, `'gloo' on device ${device} (NCCL reduces CUDA tensors)`)
   const timeoutSeconds = given.timeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS
   if (typeof timeoutSeconds !== 'number' || !(timeoutSeconds > 0) || !Number.isFinite(timeoutSeconds)) throw invalidArgument(where, 'distributed.timeoutSeconds', timeoutSeconds, 'a number of seconds > 0')
+  const bucketCapMb = given.bucketCapMb ?? DEFAULT_BUCKET_CAP_MB
+  if (typeof bucketCapMb !== 'number' || !(bucketCapMb > 0) || !Number.isFinite(bucketCapMb)) throw invalidArgument(where, 'distributed.bucketCapMb', bucketCapMb, 'a number of MiB > 0')
   const localRank = given.localRank ?? null
   if (localRank !== null && !wholeNumber(localRank, 0)) throw invalidArgument(where, 'distributed.localRank', localRank, 'a whole number')
-  return { rank: given.rank, worldSize: given.worldSize, masterAddr, masterPort, hostStore: given.hostStore ?? given.rank === 0, backend, timeoutSeconds, localRank }
+  return { rank: given.rank, worldSize: given.worldSize, masterAddr, masterPort, hostStore: given.hostStore ?? given.rank === 0, backend, timeoutSeconds, bucketCapMb, localRank }
 }
 
 /** The device a rank trains on: a CUDA device without an index becomes this rank's own

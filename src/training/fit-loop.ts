@@ -135,12 +135,14 @@ export async function fit(run: FitRun, seconds: FitSeconds, finish: (context: Fi
 async function recordEpoch(run: FitRun, context: FitContext, seconds: FitSeconds, trained: { trainSeconds: number; learningRate: number }): Promise<void> {
   const { model, options, loop } = run
   let phase = performance.now()
-  const trainEval = options.trainAccuracy ? await model.evaluate(run.trainData, { batchSize: options.evalBatchSize }) : null
+  // Every rank of a data-parallel run evaluates here alike: they share each evaluation's work.
+  const evaluation = { batchSize: options.evalBatchSize, acrossRanks: true }
+  const trainEval = options.trainAccuracy ? await model.evaluate(run.trainData, evaluation) : null
   const trainEvalSeconds = since(phase)
   seconds.trainEval += trainEvalSeconds
   phase = performance.now()
-  const testEval = options.evaluateEachEpoch ? await model.evaluate(run.testData, { batchSize: options.evalBatchSize }) : null
-  const validationEval = run.validationData ? await model.evaluate(run.validationData, { batchSize: options.evalBatchSize }) : null
+  const testEval = options.evaluateEachEpoch ? await model.evaluate(run.testData, evaluation) : null
+  const validationEval = run.validationData ? await model.evaluate(run.validationData, evaluation) : null
   const testEvalSeconds = since(phase)
   seconds.testEval += testEvalSeconds
   const end: EpochEnd = {

@@ -1,4 +1,5 @@
-//! Compiles shim/distributed.cpp (c10d: TCPStore, ProcessGroupGloo). ProcessGroupGloo.hpp
+//! Compiles shim/distributed.cpp (c10d: TCPStore, ProcessGroupGloo) and
+//! shim/overlapped_allreduce.cpp (the gradients' allreduce during the backward pass). ProcessGroupGloo.hpp
 //! includes gloo's headers, which the torch wheel does not ship; Debian's libgloo-dev provides
 //! them for declarations only (the symbols come from libtorch_cpu; see distributed.cpp for why
 //! that is sound). CONVTORCH_GLOO_INCLUDE names another directory holding `gloo/`.
@@ -31,5 +32,9 @@ pub fn compile(mut build: cc::Build) {
     if gloo != Path::new("/usr/include") {
         build.include(&gloo);
     }
-    build.flag("-DUSE_C10D_GLOO").file("shim/distributed.cpp").compile("convtorch_distributed");
+    build
+        .flag("-DUSE_C10D_GLOO")
+        .file("shim/distributed.cpp")
+        .file("shim/overlapped_allreduce.cpp")
+        .compile("convtorch_distributed");
 }

@@ -1,6 +1,6 @@
 //! A model in a data-parallel run: it joins a process group, starts from rank 0's parameters,
-//! and averages its gradients over the ranks after each backward pass (as DDP does).
-use crate::distributed::{ProcessGroup, DEFAULT_BUCKET_BYTES};
+//! and averages its gradients over the ranks in each backward pass (as DDP does).
+use crate::distributed::ProcessGroup;
 use crate::error::Result;
 use crate::model::Model;
 use tch::Tensor;
@@ -10,7 +10,7 @@ impl Model {
     /// starts from the same weights whatever seed or checkpoint each was given.
     pub fn join_group(&mut self, group: ProcessGroup) -> Result<()> {
         let tensors: Vec<&Tensor> = self.network.parameters.iter().map(|p| &p.tensor).collect();
-        group.broadcast(&tensors, 0, DEFAULT_BUCKET_BYTES)?;
+        group.broadcast(&tensors, 0, group.bucket_bytes())?;
         self.group = Some(group);
         Ok(())
     }
@@ -24,8 +24,22 @@ impl Model {
         self.group.as_ref()
     }
 
-    /// Averages the gradients and `loss` over the ranks (one bucketed allreduce, the loss in
-    /// the last bucket); alone, returns `loss` unchanged.
+    /// Runs `loss`'s backward pass; in a group, the gradients are averaged over the ranks while
+    /// it runs (each bucket sent as soon as its gradients are in) and the loss returned is the
+    /// ranks' mean.
+    pub(crate) fn backward_over_ranks(&self, loss: Tensor) -> Result<Tensor> {
+        let Some(group) = &self.group else {
+            loss.f_backward()?;
+            return Ok(loss);
+        };
+        let parameters: Vec<&Tensor> = self.network.parameters.iter().map(|p| &p.tensor).collect();
+        Ok(group.backward_mean(&loss, &parameters)?.0)
+    }
+
+    /// Averages the gradients and `loss` over the ranks after a backward pass that has already
+    /// run (a sharded one, whose gradients exist only once its shards are summed): one
+    /// bucketed allreduce in parameter order, the loss in the last bucket; alone, returns
+    /// `loss` unchanged.
     pub(crate) fn average_over_ranks(&self, loss: Tensor) -> Result<Tensor> {
         let Some(group) = &self.group else {
             return Ok(loss);
@@ -34,7 +48,7 @@ impl Model {
         let grads: Vec<Tensor> = self.network.parameters.iter().map(|p| p.tensor.grad()).collect();
         let mut tensors: Vec<&Tensor> = grads.iter().collect();
         tensors.push(&loss);
-        group.allreduce_mean(&tensors, DEFAULT_BUCKET_BYTES)?;
+        group.allreduce_mean(&tensors, group.bucket_bytes())?;
         Ok(loss.f_view([])?)
     }
 }

@@ -1,7 +1,7 @@
 //! Two ranks over Gloo on 127.0.0.1, as two threads of this test process (each with its own
 //! process group, as two processes would have): a data-parallel step must equal one process's
 //! step on the union of the ranks' batches.
-use crate::distributed::{Backend, ProcessGroup, Rendezvous};
+use crate::distributed::{Backend, ProcessGroup, Rendezvous, DEFAULT_BUCKET_BYTES};
 use crate::error::CoreError;
 use crate::model::{Model, ModelOptions};
 use crate::spec::ModelSpec;
@@ -22,6 +22,7 @@ fn rendezvous(rank: i64, world_size: i64, port: u16, timeout: Duration) -> Rende
         is_server: rank == 0,
         backend: Backend::Gloo,
         timeout,
+        bucket_bytes: DEFAULT_BUCKET_BYTES,
     }
 }
 
@@ -50,11 +51,12 @@ fn max_difference(a: &[f32], b: &[f32]) -> f32 {
     a.iter().zip(b).map(|(x, y)| (x - y).abs()).fold(0.0, f32::max)
 }
 
-#[test]
-fn two_ranks_of_64_step_like_one_process_of_128() {
+/// One step of two ranks of 64 examples each against one process's step on all 128: every
+/// gradient and weight within 1e-6 on both ranks.
+fn two_ranks_of_64_step_like_one_process_of_128(fast_paths: bool, bucket_bytes: i64) {
     let (pixels, labels) = examples();
     let per_example = 28 * 28;
-    let mut alone = Model::new(ModelSpec::seed(), ModelOptions::default()).unwrap();
+    let mut alone = Model::new(ModelSpec::seed(), ModelOptions { fast_paths, ..ModelOptions::default() }).unwrap();
     alone.train_step(&pixels, &labels, 128).unwrap();
     let expected = snapshot(&alone);
 
@@ -64,10 +66,10 @@ fn two_ranks_of_64_step_like_one_process_of_128() {
             let (pixels, labels) = (pixels.clone(), labels.clone());
             std::thread::spawn(move || {
                 // Rank 1 starts from other weights: the broadcast from rank 0 must replace them.
-                let options = ModelOptions { seed: 1 + rank * 100, ..ModelOptions::default() };
+                let options = ModelOptions { seed: 1 + rank * 100, fast_paths, ..ModelOptions::default() };
                 let mut model = Model::new(ModelSpec::seed(), options).unwrap();
-                let group = ProcessGroup::join(&rendezvous(rank, 2, port, Duration::from_secs(30))).unwrap();
-                model.join_group(group).unwrap();
+                let meeting = Rendezvous { bucket_bytes, ..rendezvous(rank, 2, port, Duration::from_secs(30)) };
+                model.join_group(ProcessGroup::join(&meeting).unwrap()).unwrap();
                 let r = rank as usize;
                 let shard = &pixels[r * 64 * per_example..(r + 1) * 64 * per_example];
                 model.train_step(shard, &labels[r * 64..(r + 1) * 64], 64).unwrap();
@@ -86,6 +88,55 @@ fn two_ranks_of_64_step_like_one_process_of_128() {
         let before = Model::new(ModelSpec::seed(), ModelOptions::default()).unwrap();
         assert!(max_difference(&got[0].2, &before.parameter(&got[0].0).unwrap().values) > 0.0);
     }
+}
+
+#[test]
+fn two_sharded_ranks_of_64_step_like_one_process_of_128() {
+    // The fast paths shard a CPU batch over the threads: the gradients are averaged after the
+    // shards are summed, in one bucket.
+    two_ranks_of_64_step_like_one_process_of_128(true, DEFAULT_BUCKET_BYTES);
+}
+
+#[test]
+fn two_ranks_of_64_averaging_during_the_backward_pass_step_like_one_process_of_128() {
+    // Unsharded: the gradients are averaged while the backward pass runs, here in buckets of
+    // one parameter each (1 byte: every parameter closes its bucket).
+    two_ranks_of_64_step_like_one_process_of_128(false, 1);
+    two_ranks_of_64_step_like_one_process_of_128(false, DEFAULT_BUCKET_BYTES);
+}
+
+#[test]
+fn every_bucket_is_sent_before_the_backward_pass_ends_and_the_loss_is_the_mean() {
+    let (pixels, labels) = examples();
+    let port = free_port();
+    let ranks: Vec<_> = (0..2i64)
+        .map(|rank| {
+            let (pixels, labels) = (pixels.clone(), labels.clone());
+            std::thread::spawn(move || {
+                let options = ModelOptions { fast_paths: false, ..ModelOptions::default() };
+                let mut model = Model::new(ModelSpec::seed(), options).unwrap();
+                let meeting = Rendezvous { bucket_bytes: 1, ..rendezvous(rank, 2, port, Duration::from_secs(30)) };
+                model.join_group(ProcessGroup::join(&meeting).unwrap()).unwrap();
+                let r = rank;
+                let images = Tensor::from_slice(&pixels).view([128, 1, 28, 28]).narrow(0, r * 64, 64);
+                let targets = Tensor::from_slice(&labels).to_kind(Kind::Int64).narrow(0, r * 64, 64);
+                let loss = model.network.forward(&images, true).unwrap().cross_entropy_for_logits(&targets);
+                let own = loss.double_value(&[]);
+                let parameters: Vec<&Tensor> = model.network.parameters.iter().map(|p| &p.tensor).collect();
+                let (mean, overlapped) = model.group().unwrap().backward_mean(&loss, &parameters).unwrap();
+                (own, mean.double_value(&[]), overlapped, parameters.len() as i64)
+            })
+        })
+        .collect();
+    let results: Vec<_> = ranks.into_iter().map(|h| h.join().unwrap()).collect();
+    let want = (results[0].0 + results[1].0) / 2.0;
+    for (rank, (own, mean, overlapped, buckets)) in results.iter().enumerate() {
+        // One parameter per bucket, and each bucket sent from its gradient's hook: the first
+        // five went out while autograd still had the earlier layers to do.
+        assert_eq!(overlapped, buckets, "rank {rank}: {overlapped} of {buckets} buckets sent during the backward pass");
+        assert!((mean - want).abs() < 1e-6, "rank {rank}: mean loss {mean}, want {want} (its own {own})");
+    }
+    assert_ne!(results[0].0, results[1].0, "the ranks' own losses differ (not vacuous)");
 }
 
 #[test]
@@ -131,4 +182,42 @@ fn a_store_port_in_use_is_a_distributed_error_naming_the_address() {
     let error = ProcessGroup::join(&rendezvous(0, 1, port, Duration::from_secs(2))).unwrap_err();
     assert!(matches!(error, CoreError::Distributed { rank: 0, .. }), "{error}");
     assert!(error.to_string().contains(&format!("cannot host the store at 127.0.0.1:{port}")), "{error}");
+}
+
+#[test]
+fn ranks_sharing_an_evaluation_each_get_the_whole_datasets() {
+    // 601 examples in batches of 100: rank 0 evaluates batches 0-3, rank 1 batches 4-6; with
+    // 150, one batch of 256 for rank 0 and nothing for rank 1.
+    for (count, batch) in [(601usize, 100i64), (150, 256)] {
+        let data = crate::dataset::grey_test_dataset(count, 7, 1);
+        // Rank 0's weights, which the group takes.
+        let alone = Model::new(ModelSpec::seed(), ModelOptions { seed: 1, ..ModelOptions::default() }).unwrap();
+        let alone = alone.evaluate(&data, batch).unwrap();
+        let port = free_port();
+        let ranks: Vec<_> = (0..2i64)
+            .map(|rank| {
+                std::thread::spawn(move || {
+                    let data = crate::dataset::grey_test_dataset(count, 7, 1);
+                    let options = ModelOptions { seed: 1 + rank * 100, ..ModelOptions::default() };
+                    let mut model = Model::new(ModelSpec::seed(), options).unwrap();
+                    model
+                        .join_group(ProcessGroup::join(&rendezvous(rank, 2, port, Duration::from_secs(30))).unwrap())
+                        .unwrap();
+                    model.evaluate_across_ranks(&data, batch).unwrap()
+                })
+            })
+            .collect();
+        for (rank, handle) in ranks.into_iter().enumerate() {
+            let shared = handle.join().unwrap();
+            assert_eq!(shared.predictions, alone.predictions, "rank {rank}, {count} examples");
+            assert_eq!((shared.correct, shared.count), (alone.correct, alone.count), "rank {rank}");
+            let tolerance = 1e-9 * alone.loss_sum.abs();
+            assert!(
+                (shared.loss_sum - alone.loss_sum).abs() <= tolerance,
+                "rank {rank}: {} vs {}",
+                shared.loss_sum,
+                alone.loss_sum
+            );
+        }
+    }
 }

@@ -42,10 +42,24 @@ extern "C" {
         bucket: i64,
     ) -> *mut c_char;
     fn convtorch_dist_barrier(group: *mut c_void) -> *mut c_char;
+    #[allow(clippy::too_many_arguments)]
+    fn convtorch_dist_backward_mean(
+        group: *mut c_void,
+        loss: *mut C_tensor,
+        mean_loss: *mut C_tensor,
+        parameters: *const *mut C_tensor,
+        count: usize,
+        first_bucket_bytes: i64,
+        bucket_bytes: i64,
+        overlapped: *mut i64,
+    ) -> *mut c_char;
 }
 
 /// DDP's default bucket size (25 MiB): few collectives per step, each large enough to be fast.
 pub const DEFAULT_BUCKET_BYTES: i64 = 25 * 1024 * 1024;
+/// DDP's first bucket (the last layers' gradients, ready first): small, so that the first
+/// collective starts early in the backward pass.
+pub const FIRST_BUCKET_BYTES: i64 = 1024 * 1024;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
@@ -65,6 +79,8 @@ pub struct Rendezvous {
     pub backend: Backend,
     /// For the rendezvous and for every collective: past it, a missing peer is an error.
     pub timeout: Duration,
+    /// The gradient buckets' size (DDP's bucket_cap_mb, in bytes; DEFAULT_BUCKET_BYTES).
+    pub bucket_bytes: i64,
 }
 
 /// True when NCCL groups can be created here: libconvtorch_cuda.so (which makes them, since
@@ -82,6 +98,7 @@ pub struct ProcessGroup {
     rank: i64,
     world_size: i64,
     port: u16,
+    bucket_bytes: i64,
 }
 
 // SAFETY: the store and group are owned by this value alone; c10d backends are thread-safe and
@@ -110,6 +127,16 @@ fn pointers(tensors: &[&Tensor]) -> Vec<*mut C_tensor> {
     tensors.iter().map(|t| t.as_ptr() as *mut C_tensor).collect()
 }
 
+/// A store hosted on a free loopback port, for the tests of what uses one.
+#[cfg(test)]
+pub(crate) fn loopback_store() -> SharedStore {
+    let host = CString::new("127.0.0.1").unwrap();
+    let mut store: *mut c_void = std::ptr::null_mut();
+    let raw = unsafe { convtorch_dist_store(host.as_ptr(), 0, 1, 1, 5_000, &mut store) };
+    assert_eq!(message(raw), None);
+    SharedStore(store)
+}
+
 impl ProcessGroup {
     /// Joins the group: connects to (or hosts) the store, then waits for every rank.
     pub fn join(rendezvous: &Rendezvous) -> Result<ProcessGroup> {
@@ -117,6 +144,9 @@ impl ProcessGroup {
         let fail = |reason: String| CoreError::Distributed { rank, world: world_size, reason };
         if world_size < 1 || rank < 0 || rank >= world_size {
             return Err(fail(format!("rank must be in [0, {world_size}) and the world at least 1")));
+        }
+        if rendezvous.bucket_bytes < 1 {
+            return Err(fail(format!("the bucket size must be at least 1 byte, not {}", rendezvous.bucket_bytes)));
         }
         let nccl = match rendezvous.backend {
             Backend::Nccl => Some(
@@ -157,7 +187,7 @@ impl ProcessGroup {
             return Err(fail(text));
         }
         let heartbeat = Heartbeat::start(store, rank, world_size);
-        Ok(ProcessGroup { heartbeat, group, rank, world_size, port })
+        Ok(ProcessGroup { heartbeat, group, rank, world_size, port, bucket_bytes: rendezvous.bucket_bytes })
     }
 
     pub fn rank(&self) -> i64 {
@@ -204,6 +234,33 @@ impl ProcessGroup {
         self.checked(unsafe {
             convtorch_dist_broadcast(self.group, raw.as_ptr(), raw.len(), root as c_int, bucket_bytes)
         })
+    }
+
+    /// Runs `loss`'s backward pass with the gradients of `parameters` averaged over the ranks
+    /// as autograd produces them (shim/overlapped_allreduce.cpp); returns the loss's mean over
+    /// the ranks and how many gradient buckets were sent before the backward pass ended.
+    pub fn backward_mean(&self, loss: &Tensor, parameters: &[&Tensor]) -> Result<(Tensor, i64)> {
+        self.heartbeat.step();
+        let mean = Tensor::f_empty([1], (loss.kind(), loss.device()))?;
+        let raw = pointers(parameters);
+        let mut overlapped = 0i64;
+        self.checked(unsafe {
+            convtorch_dist_backward_mean(
+                self.group,
+                loss.as_ptr() as *mut C_tensor,
+                mean.as_ptr() as *mut C_tensor,
+                raw.as_ptr(),
+                raw.len(),
+                FIRST_BUCKET_BYTES.min(self.bucket_bytes),
+                self.bucket_bytes,
+                &mut overlapped,
+            )
+        })?;
+        Ok((mean.f_view([])?, overlapped))
+    }
+
+    pub fn bucket_bytes(&self) -> i64 {
+        self.bucket_bytes
     }
 
     pub fn barrier(&self) -> Result<()> {

@@ -19,21 +19,59 @@ pub struct Evaluation {
 impl Model {
     /// Loss, accuracy and predictions over the whole dataset, in batches of `batch_size`.
     pub fn evaluate(&self, data: &DeviceDataset, batch_size: i64) -> Result<Evaluation> {
-        self.check_dataset("evaluate", data)?;
-        if batch_size < 1 {
-            return Err(invalid("evaluate", "batchSize", batch_size, "a positive integer"));
-        }
+        self.check_evaluation("evaluate", data, batch_size)?;
         let _guard = tch::no_grad_guard();
-        let predictions = Tensor::f_empty([data.count], (Kind::Int64, self.device))?;
-        let ranges = evaluation_ranges(&self.network, self.device, data.count, batch_size);
+        let (loss_sum, predictions) = self.evaluate_examples(&data.images, &data.labels, batch_size)?;
+        evaluation(data, &loss_sum, &predictions)
+    }
+
+    /// `evaluate`, with the work shared by the ranks of this model's group (alone, `evaluate`):
+    /// each rank evaluates its own run of whole batches, and the loss sums and predictions are
+    /// summed over the ranks (the runs are disjoint), so every rank returns the whole dataset's
+    /// evaluation. Collective: every rank of the group must call it, with the same dataset.
+    pub fn evaluate_across_ranks(&self, data: &DeviceDataset, batch_size: i64) -> Result<Evaluation> {
+        let Some(group) = &self.group else {
+            return self.evaluate(data, batch_size);
+        };
+        self.check_evaluation("evaluate", data, batch_size)?;
+        let _guard = tch::no_grad_guard();
+        let batches = (data.count + batch_size - 1) / batch_size;
+        let own = openmp::share(batches as usize, group.rank() as usize, group.world_size() as usize);
+        let start = (own.start as i64 * batch_size).min(data.count);
+        let length = (own.end as i64 * batch_size).min(data.count) - start;
+        let predictions = Tensor::f_zeros([data.count], (Kind::Int64, self.device))?;
+        let mut loss_sum = Tensor::f_zeros([1], (Kind::Double, self.device))?;
+        if length > 0 {
+            let (images, labels) = (data.images.f_narrow(0, start, length)?, data.labels.f_narrow(0, start, length)?);
+            let (own_loss, own_predictions) = self.evaluate_examples(&images, &labels, batch_size)?;
+            loss_sum.f_copy_(&own_loss.f_view([1])?)?;
+            predictions.f_narrow(0, start, length)?.f_copy_(&own_predictions)?;
+        }
+        group.allreduce_sum(&[&predictions, &loss_sum])?;
+        evaluation(data, &loss_sum.f_view([])?, &predictions)
+    }
+
+    fn check_evaluation(&self, context: &str, data: &DeviceDataset, batch_size: i64) -> Result<()> {
+        self.check_dataset(context, data)?;
+        if batch_size < 1 {
+            return Err(invalid(context, "batchSize", batch_size, "a positive integer"));
+        }
+        Ok(())
+    }
+
+    /// The summed loss (double, 0-d) and the predicted classes (int64) of `images`.
+    fn evaluate_examples(&self, images: &Tensor, labels: &Tensor, batch_size: i64) -> Result<(Tensor, Tensor)> {
+        let count = images.size()[0];
+        let predictions = Tensor::f_empty([count], (Kind::Int64, self.device))?;
+        let ranges = evaluation_ranges(&self.network, self.device, count, batch_size);
         let loss_sum = if ranges.len() > 1 {
             // One parallel region for the whole pass: each range's batches run single-threaded on
             // a team member, and the ranges' sums are added in range order.
             let mut jobs = Vec::with_capacity(ranges.len());
             for (start, length) in ranges {
                 jobs.push(RangeJob {
-                    images: data.images.f_narrow(0, start, length)?,
-                    labels: data.labels.f_narrow(0, start, length)?,
+                    images: images.f_narrow(0, start, length)?,
+                    labels: labels.f_narrow(0, start, length)?,
                     predictions: predictions.f_narrow(0, start, length)?,
                     loss_sum: None,
                 });
@@ -51,11 +89,9 @@ impl Model {
             }
             total
         } else {
-            evaluate_range(&self.network, &data.images, &data.labels, &predictions, batch_size)?
+            evaluate_range(&self.network, images, labels, &predictions, batch_size)?
         };
-        let correct = predictions.f_eq_tensor(&data.labels)?.f_sum(Kind::Int64)?.f_int64_value(&[])?;
-        let predictions = host_values::<i32>(&predictions.f_to_kind(Kind::Int)?)?;
-        Ok(Evaluation { loss_sum: loss_sum.f_double_value(&[])?, correct, count: data.count, predictions })
+        Ok((loss_sum, predictions))
     }
 
     /// The logits for `count` host images, in evaluation mode, without autograd.
@@ -77,6 +113,13 @@ impl Model {
     pub fn predict(&self, pixels: &[f32], count: i64) -> Result<Vec<f32>> {
         host_values::<f32>(&self.forward_host("predict", pixels, count)?.f_softmax(1, Kind::Float)?)
     }
+}
+
+/// The evaluation of `data` from its summed loss and its predicted classes.
+fn evaluation(data: &DeviceDataset, loss_sum: &Tensor, predictions: &Tensor) -> Result<Evaluation> {
+    let correct = predictions.f_eq_tensor(&data.labels)?.f_sum(Kind::Int64)?.f_int64_value(&[])?;
+    let predictions = host_values::<i32>(&predictions.f_to_kind(Kind::Int)?)?;
+    Ok(Evaluation { loss_sum: loss_sum.f_double_value(&[])?, correct, count: data.count, predictions })
 }
 
 /// A contiguous part of an evaluated dataset, and its summed loss once evaluated.

@@ -4,7 +4,8 @@
 //! (a stopped or frozen process) or whose step lags (a process alive but stuck). Gloo's own
 //! timeout message names only the operation.
 use std::ffi::{c_char, c_int, c_void, CStr, CString};
-use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::mpsc::{channel, RecvTimeoutError, Sender};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -63,19 +64,24 @@ pub struct Heartbeat {
     world_size: i64,
     store: Arc<SharedStore>,
     steps: Arc<AtomicI64>,
-    stop: Arc<AtomicBool>,
+    /// Dropped with the heartbeat, which wakes its thread at once to end (not after a sleep).
+    _stop: Sender<()>,
 }
 
 impl Heartbeat {
     /// Starts beating. The thread is not joined on drop: a store whose host hangs could block
     /// it for the store's whole timeout; it holds its own reference to the store instead.
     pub fn start(store: Arc<SharedStore>, rank: i64, world_size: i64) -> Heartbeat {
+        Heartbeat::start_every(store, rank, world_size, INTERVAL)
+    }
+
+    fn start_every(store: Arc<SharedStore>, rank: i64, world_size: i64, interval: Duration) -> Heartbeat {
         let steps = Arc::new(AtomicI64::new(0));
-        let stop = Arc::new(AtomicBool::new(false));
-        let (thread_store, thread_steps, thread_stop) = (store.clone(), steps.clone(), stop.clone());
+        let (stop, stopped) = channel::<()>();
+        let (thread_store, thread_steps) = (store.clone(), steps.clone());
         let spawned = std::thread::Builder::new().name("convtorch-heartbeat".into()).spawn(move || {
             let key = key(rank);
-            while !thread_stop.load(Ordering::Relaxed) {
+            loop {
                 let value =
                     CString::new(format!("{} {}", thread_steps.load(Ordering::Relaxed), now_ms())).expect("digits");
                 // A failed write (the store gone) ends the beating; the collectives report the failure.
@@ -84,12 +90,15 @@ impl Heartbeat {
                 {
                     return;
                 }
-                std::thread::sleep(INTERVAL);
+                match stopped.recv_timeout(interval) {
+                    Err(RecvTimeoutError::Timeout) => {}
+                    _ => return,
+                }
             }
         });
         // Without a thread there is no heartbeat, only a less precise report.
         drop(spawned);
-        Heartbeat { rank, world_size, store, steps, stop }
+        Heartbeat { rank, world_size, store, steps, _stop: stop }
     }
 
     /// Counts a step (one gradient allreduce).
@@ -138,8 +147,25 @@ impl Heartbeat {
     }
 }
 
-impl Drop for Heartbeat {
-    fn drop(&mut self) {
-        self.stop.store(true, Ordering::Relaxed);
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Instant;
+
+    #[test]
+    fn a_dropped_heartbeat_ends_its_thread_without_waiting_out_the_interval() {
+        let store = Arc::new(crate::distributed::loopback_store());
+        // An interval far longer than the test: only the wake-up on drop can end the thread.
+        let heartbeat = Heartbeat::start_every(store.clone(), 0, 1, Duration::from_secs(3600));
+        let wait_for = |count: usize| {
+            let started = Instant::now();
+            while Arc::strong_count(&store) != count && started.elapsed() < Duration::from_secs(30) {
+                std::thread::sleep(Duration::from_millis(5));
+            }
+            Arc::strong_count(&store)
+        };
+        assert_eq!(wait_for(3), 3, "this test's, the heartbeat's and its thread's references");
+        drop(heartbeat);
+        assert_eq!(wait_for(1), 1, "the thread still holds the store after the heartbeat was dropped");
     }
 }

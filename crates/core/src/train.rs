@@ -24,17 +24,16 @@ impl Model {
     pub fn train_batch(&mut self, images: &Tensor, labels: &Tensor) -> Result<Tensor> {
         self.optimizer.zero_grad(&self.network.parameters)?;
         let shards = sharded::shard_count(&self.network, self.device, images.size()[0]);
+        // Distributed: every rank continues with the mean gradients and the mean loss, so the
+        // skip decision below is the same on all of them.
         let loss = if shards > 1 {
-            sharded::backward(&self.network, images, labels, shards)?
+            let loss = sharded::backward(&self.network, images, labels, shards)?;
+            self.average_over_ranks(loss)?
         } else {
             let logits = self.network.forward(images, true)?;
             let loss = logits.f_cross_entropy_loss::<Tensor>(labels, None, tch::Reduction::Mean, -100, 0.0)?;
-            loss.f_backward()?;
-            loss
+            self.backward_over_ranks(loss)?
         };
-        // Distributed: every rank continues with the mean gradients and the mean loss, so the
-        // skip decision below is the same on all of them.
-        let loss = self.average_over_ranks(loss)?;
         // Reading the loss is a device sync, paid only by runs that asked to skip such batches.
         if self.skip_non_finite && loss.f_isfinite()?.f_double_value(&[])? == 0.0 {
             return Ok(loss.f_detach()?);

@@ -27,17 +27,24 @@ pub struct EvaluateTask {
     model: Slot<Model>,
     dataset: Slot<DeviceDataset>,
     batch_size: i64,
+    /// Shared by the ranks of the model's group (a collective: every rank evaluates alike).
+    across_ranks: bool,
 }
 
 impl EvaluateTask {
-    pub fn new(model: Slot<Model>, dataset: Slot<DeviceDataset>, batch_size: i64) -> Self {
-        EvaluateTask { model, dataset, batch_size }
+    pub fn new(model: Slot<Model>, dataset: Slot<DeviceDataset>, batch_size: i64, across_ranks: bool) -> Self {
+        EvaluateTask { model, dataset, batch_size, across_ranks }
     }
 
     pub fn run(
         &self,
         _reservation: Option<Reservation>,
     ) -> convtorch_core::Result<convtorch_core::evaluate::Evaluation> {
-        self.model.with(|model| self.dataset.with_waiting(|dataset| model.evaluate(dataset, self.batch_size)))
+        self.model.with(|model| {
+            self.dataset.with_waiting(|dataset| match self.across_ranks {
+                true => model.evaluate_across_ranks(dataset, self.batch_size),
+                false => model.evaluate(dataset, self.batch_size),
+            })
+        })
     }
 }

@@ -1,7 +1,7 @@
 //! A model's membership of a data-parallel process group (convtorch_core::distributed).
 use crate::error::{guarded_quick, spawn};
 use crate::model::NativeModel;
-use convtorch_core::distributed::{Backend, ProcessGroup, Rendezvous};
+use convtorch_core::distributed::{Backend, ProcessGroup, Rendezvous, DEFAULT_BUCKET_BYTES};
 use convtorch_core::error::invalid;
 use napi::bindgen_prelude::Object;
 use napi::Env;
@@ -20,6 +20,8 @@ pub struct RendezvousOptions {
     /// 'gloo' (CPU tensors) or 'nccl' (CUDA tensors).
     pub backend: String,
     pub timeout_ms: f64,
+    /// The gradient buckets' size in bytes (DDP's bucket_cap_mb); default 25 MiB.
+    pub bucket_bytes: Option<f64>,
 }
 
 fn rendezvous(options: &RendezvousOptions) -> convtorch_core::Result<Rendezvous> {
@@ -33,6 +35,10 @@ fn rendezvous(options: &RendezvousOptions) -> convtorch_core::Result<Rendezvous>
     if !(options.timeout_ms.is_finite() && options.timeout_ms >= 1.0) {
         return Err(invalid("joinGroup", "timeoutMs", options.timeout_ms, "a number of milliseconds >= 1"));
     }
+    let bucket_bytes = options.bucket_bytes.unwrap_or(DEFAULT_BUCKET_BYTES as f64);
+    if !(bucket_bytes.is_finite() && bucket_bytes >= 1.0) {
+        return Err(invalid("joinGroup", "bucketBytes", bucket_bytes, "a number of bytes >= 1"));
+    }
     Ok(Rendezvous {
         rank: options.rank,
         world_size: options.world_size,
@@ -41,6 +47,7 @@ fn rendezvous(options: &RendezvousOptions) -> convtorch_core::Result<Rendezvous>
         is_server: options.host_store,
         backend,
         timeout: Duration::from_millis(options.timeout_ms as u64),
+        bucket_bytes: bucket_bytes as i64,
     })
 }
 

@@ -230,22 +230,26 @@ impl NativeModel {
         guarded(|| task.run(None)).map(Float32Array::new)
     }
 
+    /// With `acrossRanks`, the ranks of the model's group share the work (every rank must call
+    /// it); each gets the whole dataset's evaluation.
     #[napi(ts_return_type = "Promise<Evaluation>")]
     pub fn evaluate<'env>(
         &self,
         env: &'env Env,
         dataset: &NativeDataset,
         batch_size: i64,
+        across_ranks: Option<bool>,
     ) -> napi::Result<Object<'env>> {
         let reservation = self.inner.reserve().map_err(crate::error::js_error)?;
-        let task = EvaluateTask::new(self.inner.clone(), dataset.inner.clone(), batch_size);
+        let task =
+            EvaluateTask::new(self.inner.clone(), dataset.inner.clone(), batch_size, across_ranks.unwrap_or(false));
         spawn(env, move || task.run(Some(reservation)), Evaluation::from)
     }
 
     #[napi]
     pub fn evaluate_sync(&self, dataset: &NativeDataset, batch_size: i64) -> napi::Result<Evaluation> {
         self.inner.check_free().map_err(crate::error::js_error)?;
-        guarded(|| EvaluateTask::new(self.inner.clone(), dataset.inner.clone(), batch_size).run(None))
+        guarded(|| EvaluateTask::new(self.inner.clone(), dataset.inner.clone(), batch_size, false).run(None))
             .map(Evaluation::from)
     }
 
