@@ -8,7 +8,9 @@
 // and it keeps the sums deterministic). After the backward pass every bucket is waited for,
 // divided by the world size and written back into the parameters' gradients.
 //
-// The step's loss is averaged too, in its own collective launched before the backward pass.
+// The step's loss is averaged too, as one more element of the last bucket (the first layers',
+// whose gradients come last): no collective of its own, which on a small network is a round
+// trip saved per step.
 #include <ATen/ATen.h>
 #include <torch/csrc/autograd/grad_mode.h>
 #include <torch/csrc/distributed/c10d/Backend.hpp>
@@ -37,8 +39,9 @@ struct Bucket {
 class Reducer {
  public:
   Reducer(ConvtorchGroup* group, Tensor** parameters, size_t count, int64_t first_bucket_bytes,
-          int64_t bucket_bytes)
+          int64_t bucket_bytes, const Tensor& loss)
       : group_(group), bucket_of_(count), slot_of_(count) {
+    TORCH_CHECK(count > 0, "a network without parameters has no gradients to average");
     for (size_t k = count; k-- > 0;) {
       const Tensor& p = *parameters[k];
       const at::TensorOptions options = at::TensorOptions().dtype(p.scalar_type()).device(p.device());
@@ -58,12 +61,18 @@ class Reducer {
       bucket.numel += p.numel();
       bucket.bytes += p.numel() * static_cast<int64_t>(p.element_size());
     }
+    buckets_.back().numel += 1;  // the loss
     for (Bucket& bucket : buckets_) {
       // Zeros: a parameter that gets no gradient in this step contributes none.
       bucket.flat = at::zeros({bucket.numel}, bucket.options);
       bucket.pending = bucket.members.size();
     }
+    at::NoGradGuard no_grad;
+    loss_slot().copy_(loss.detach().reshape({1}));
   }
+
+  // The loss's element in the last bucket (its mean, once finished).
+  Tensor loss_slot() const { return buckets_.back().flat.narrow(0, buckets_.back().numel - 1, 1); }
 
   // A parameter's gradient, as autograd is about to accumulate it.
   void arrived(size_t k, const Tensor& grad) {
@@ -141,14 +150,7 @@ char* convtorch_dist_backward_mean(ConvtorchGroup* group, Tensor* loss, Tensor* 
                                    size_t count, int64_t first_bucket_bytes, int64_t bucket_bytes,
                                    int64_t* overlapped) {
   return convtorch_guarded("allreduce", [&] {
-    Reducer reducer(group, parameters, count, first_bucket_bytes, bucket_bytes);
-    c10::intrusive_ptr<c10d::Work> loss_work;
-    {
-      at::NoGradGuard no_grad;
-      mean_loss->copy_(loss->detach().reshape({1}));
-      std::vector<Tensor> one{*mean_loss};
-      loss_work = group->backend->allreduce(one, c10d::AllreduceOptions{});
-    }
+    Reducer reducer(group, parameters, count, first_bucket_bytes, bucket_bytes, *loss);
     {
       HookRegistration registration;
       for (size_t k = 0; k < count; ++k) {
@@ -157,11 +159,9 @@ char* convtorch_dist_backward_mean(ConvtorchGroup* group, Tensor* loss, Tensor* 
       }
       loss->backward();
     }
-    // Waited for in the order sent: when a peer is gone, the first collective's failure names
-    // the cause (Gloo's "Timed out waiting ..."); the later ones fail only of its consequence.
-    loss_work->wait();
     reducer.finish(parameters);
-    mean_loss->div_(group->size);
+    at::NoGradGuard no_grad;
+    mean_loss->copy_(reducer.loss_slot());
     *overlapped = reducer.launched_during_backward();
   });
 }
