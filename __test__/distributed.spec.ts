@@ -6,6 +6,7 @@ import { mkdtemp } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { distributedFromEnv, InvalidArgumentError, rankDevice, shardOrder } from '../src/index'
+import { resolveDistributed } from '../src/training/distributed'
 import { smallMnistDir } from './helpers/small-mnist'
 
 const cli = join(__dirname, '..', 'src', 'cli', 'main.js')
@@ -27,6 +28,21 @@ test("distributedFromEnv reads torchrun's variables, and its agent's store makes
   const error = t.throws(() => distributedFromEnv({ RANK: '0' }), { instanceOf: InvalidArgumentError })
   t.regex(error.message, /\$WORLD_SIZE/)
   t.throws(() => distributedFromEnv({ RANK: 'x', WORLD_SIZE: '2' }), { message: /\$RANK must be a whole number, got 'x'/ })
+})
+
+test("distributed options: DDP's 25 MiB buckets by default, and a bad value names its field", (t) => {
+  t.is(resolveDistributed({ rank: 0, worldSize: 2 }, 'cpu').bucketCapMb, 25)
+  t.is(resolveDistributed({ rank: 1, worldSize: 2, bucketCapMb: 0.5 }, 'cpu').bucketCapMb, 0.5)
+  const bad: Array<[Record<string, unknown>, RegExp]> = [
+    [{ rank: 0, worldSize: 2, bucketCapMb: 0 }, /distributed\.bucketCapMb must be a number of MiB > 0, got 0/],
+    [{ rank: 0, worldSize: 2, bucketCapMb: '25' }, /distributed\.bucketCapMb must be a number of MiB > 0, got '25'/],
+    [{ rank: 2, worldSize: 2 }, /distributed\.rank must be an integer in \[0, 2\), got 2/],
+    [{ rank: 0, worldSize: 2, backend: 'nccl' }, /distributed\.backend must be 'gloo' on device cpu/],
+  ]
+  for (const [given, message] of bad) {
+    const error = t.throws(() => resolveDistributed(given as never, 'cpu'), { instanceOf: InvalidArgumentError })
+    t.regex(error!.message, message)
+  }
 })
 
 test('LOCAL_RANK picks the CUDA device of a rank, as torch.cuda.set_device(LOCAL_RANK) does', (t) => {
