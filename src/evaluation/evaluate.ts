@@ -17,9 +17,12 @@ export interface EvaluationReport {
   perClass: ClassMetrics[]
 }
 
-/** The report for data already on the model's device, whose labels are `labels`. */
-export async function evaluateUploaded(model: Model, data: DeviceDataset, labels: Int32Array, batchSize = 256): Promise<EvaluationReport> {
-  const evaluation = await model.evaluate(data, { batchSize })
+/**
+ * The report for data already on the model's device, whose labels are `labels`; with
+ * `acrossRanks`, shared by the ranks of a data-parallel group (see Model.evaluate).
+ */
+export async function evaluateUploaded(model: Model, data: DeviceDataset, labels: Int32Array, batchSize = 256, acrossRanks = false): Promise<EvaluationReport> {
+  const evaluation = await model.evaluate(data, { batchSize, acrossRanks })
   const matrix = confusionMatrix(labels, evaluation.predictions, model.classes)
   return { accuracy: evaluation.accuracy, loss: evaluation.loss, correct: evaluation.correct, count: evaluation.count, confusionMatrix: matrix, perClass: perClassMetrics(matrix) }
 }

@@ -191,7 +191,8 @@ export async function train(options: TrainOptions = {}): Promise<TrainResult> {
     const checkpointOf = () => all.find((c): c is CheckpointCallback => c instanceof CheckpointCallback)?.last ?? null
     const finish = async (context: FitContext): Promise<TrainResult> => {
       const phase = performance.now()
-      const test = await evaluateUploaded(model, testData, data.test.labels, resolved.evalBatchSize)
+      // Every rank finishes alike, so they share the final evaluation as they share the epochs'.
+      const test = await evaluateUploaded(model, testData, data.test.labels, resolved.evalBatchSize, true)
       seconds.testEval += (performance.now() - phase) / 1000
       const timings = { dataSeconds, trainSeconds: seconds.train, trainEvalSeconds: seconds.trainEval, testEvalSeconds: seconds.testEval, totalSeconds: (performance.now() - started) / 1000 }
       return { model, history, test, timings, options: resolved, source: data.source, checkpoint: checkpointOf(), stopped: context.stopReason }

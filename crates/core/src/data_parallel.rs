@@ -32,24 +32,21 @@ impl Model {
             loss.f_backward()?;
             return Ok(loss);
         };
-        let parameters: Vec<&Tensor> = self.network.parameters.iter().map(|p| &p.tensor).collect();
-        Ok(group.backward_mean(&loss, &parameters)?.0)
+        Ok(group.backward_mean(&loss, &self.parameter_tensors(), false)?.0)
     }
 
-    /// Averages the gradients and `loss` over the ranks after a backward pass that has already
-    /// run (a sharded one, whose gradients exist only once its shards are summed): one
-    /// bucketed allreduce in parameter order, the loss in the last bucket; alone, returns
-    /// `loss` unchanged.
+    /// Averages over the ranks the gradients a backward pass has already left (a sharded one,
+    /// whose gradients exist only once its shards are summed) and `loss`, in the same buckets
+    /// as `backward_over_ranks`; alone, returns `loss` unchanged.
     pub(crate) fn average_over_ranks(&self, loss: Tensor) -> Result<Tensor> {
         let Some(group) = &self.group else {
             return Ok(loss);
         };
-        let loss = loss.f_detach()?.f_contiguous()?.f_view([1])?;
-        let grads: Vec<Tensor> = self.network.parameters.iter().map(|p| p.tensor.grad()).collect();
-        let mut tensors: Vec<&Tensor> = grads.iter().collect();
-        tensors.push(&loss);
-        group.allreduce_mean(&tensors, group.bucket_bytes())?;
-        Ok(loss.f_view([])?)
+        Ok(group.backward_mean(&loss, &self.parameter_tensors(), true)?.0)
+    }
+
+    fn parameter_tensors(&self) -> Vec<&Tensor> {
+        self.network.parameters.iter().map(|p| &p.tensor).collect()
     }
 }
 

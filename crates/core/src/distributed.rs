@@ -3,7 +3,7 @@
 use crate::error::{CoreError, Result};
 use crate::heartbeat::{Heartbeat, SharedStore};
 use std::ffi::{c_char, c_int, c_void, CStr, CString};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tch::Tensor;
 use torch_sys::C_tensor;
@@ -45,7 +45,9 @@ extern "C" {
     #[allow(clippy::too_many_arguments)]
     fn convtorch_dist_backward_mean(
         group: *mut c_void,
+        cache: *mut *mut c_void,
         loss: *mut C_tensor,
+        has_gradients: c_int,
         mean_loss: *mut C_tensor,
         parameters: *const *mut C_tensor,
         count: usize,
@@ -53,6 +55,7 @@ extern "C" {
         bucket_bytes: i64,
         overlapped: *mut i64,
     ) -> *mut c_char;
+    fn convtorch_dist_reducer_free(reducer: *mut c_void);
 }
 
 /// DDP's default bucket size (25 MiB): few collectives per step, each large enough to be fast.
@@ -99,6 +102,9 @@ pub struct ProcessGroup {
     world_size: i64,
     port: u16,
     bucket_bytes: i64,
+    /// The gradient reducer (shim/overlapped_allreduce.cpp), kept from step to step: its hooks
+    /// stay on the parameters; null until the first step.
+    reducer: Mutex<*mut c_void>,
 }
 
 // SAFETY: the store and group are owned by this value alone; c10d backends are thread-safe and
@@ -107,8 +113,13 @@ unsafe impl Send for ProcessGroup {}
 
 impl Drop for ProcessGroup {
     fn drop(&mut self) {
-        // The store goes with the last of the group and the heartbeat thread (SharedStore).
-        unsafe { convtorch_dist_group_free(self.group) };
+        // The reducer (which sends through the group) first; the store goes with the last of
+        // the group and the heartbeat thread (SharedStore).
+        let reducer = *self.reducer.get_mut().unwrap_or_else(|poisoned| poisoned.into_inner());
+        unsafe {
+            convtorch_dist_reducer_free(reducer);
+            convtorch_dist_group_free(self.group);
+        }
     }
 }
 
@@ -187,7 +198,15 @@ impl ProcessGroup {
             return Err(fail(text));
         }
         let heartbeat = Heartbeat::start(store, rank, world_size);
-        Ok(ProcessGroup { heartbeat, group, rank, world_size, port, bucket_bytes: rendezvous.bucket_bytes })
+        Ok(ProcessGroup {
+            heartbeat,
+            group,
+            rank,
+            world_size,
+            port,
+            bucket_bytes: rendezvous.bucket_bytes,
+            reducer: Mutex::new(std::ptr::null_mut()),
+        })
     }
 
     pub fn rank(&self) -> i64 {
@@ -236,18 +255,24 @@ impl ProcessGroup {
         })
     }
 
-    /// Runs `loss`'s backward pass with the gradients of `parameters` averaged over the ranks
-    /// as autograd produces them (shim/overlapped_allreduce.cpp); returns the loss's mean over
-    /// the ranks and how many gradient buckets were sent before the backward pass ended.
-    pub fn backward_mean(&self, loss: &Tensor, parameters: &[&Tensor]) -> Result<(Tensor, i64)> {
+    /// Averages the gradients of `parameters` and `loss` over the ranks in buckets
+    /// (shim/overlapped_allreduce.cpp): during `loss`'s backward pass, which this runs, each
+    /// bucket sent as soon as its gradients are in; or, `has_gradients`, from gradients a
+    /// backward pass already left (a sharded step's), through the same buckets so that every
+    /// rank sends matching collectives whichever path it took. Returns the loss's mean over the
+    /// ranks and how many buckets were sent before the backward pass ended.
+    pub fn backward_mean(&self, loss: &Tensor, parameters: &[&Tensor], has_gradients: bool) -> Result<(Tensor, i64)> {
         self.heartbeat.step();
         let mean = Tensor::f_empty([1], (loss.kind(), loss.device()))?;
         let raw = pointers(parameters);
         let mut overlapped = 0i64;
+        let mut reducer = self.reducer.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
         self.checked(unsafe {
             convtorch_dist_backward_mean(
                 self.group,
+                &mut *reducer,
                 loss.as_ptr() as *mut C_tensor,
+                c_int::from(has_gradients),
                 mean.as_ptr() as *mut C_tensor,
                 raw.as_ptr(),
                 raw.len(),
