@@ -114,7 +114,8 @@ test.serial('two ranks started by --nproc-per-node 2 learn like one process with
 test.serial('a distributed run resumes from its checkpoint with the same world', async (t) => {
   const data = await smallMnistDir(1_000, 200)
   const out = join(await mkdtemp(join(tmpdir(), 'convtorch-dist-')), 'run')
-  const first = await run(process.execPath, [cli, 'train', '--nproc-per-node', '2', '--data', data, '--batch-size', '64', '--out', out, '--epochs', '1', '--no-report', '--json'])
+  // 10 KiB buckets: the seed net's gradients go in several, sent during the backward pass.
+  const first = await run(process.execPath, [cli, 'train', '--nproc-per-node', '2', '--bucket-cap-mb', '0.01', '--data', data, '--batch-size', '64', '--out', out, '--epochs', '1', '--no-report', '--json'])
   t.is(first.code, 0, first.stderr)
   const again = await run(process.execPath, [cli, 'train', '--nproc-per-node', '2', '--resume', out, '--epochs', '2', '--json'])
   t.is(again.code, 0, again.stderr)
@@ -186,6 +187,12 @@ test.serial('the torchrun route: torchrun --nproc-per-node 2 --no-python runs tw
   t.is(output.filter((e) => e.event === 'start').length, 1, 'only rank 0 reports')
   t.is(output.find((e) => e.event === 'start')!.batchesPerEpoch, 8, "each rank's 500 examples in batches of 64")
   t.true(existsSync(join(out, 'checkpoint')))
+})
+
+test.serial('--bucket-cap-mb must be a positive number of MiB', async (t) => {
+  const result = await run(process.execPath, [cli, 'train', '--nproc-per-node', '2', '--bucket-cap-mb', '0', '--epochs', '1'])
+  t.is(result.code, 2, 'a usage error')
+  t.regex(result.stderr, /--bucket-cap-mb.*a number of MiB > 0/)
 })
 
 test.serial('a store on a port in use is a DistributedError naming the address', async (t) => {

@@ -75,6 +75,7 @@ function defineTrain(program: Command) {
     .option('--json', 'one JSON object per event on stdout, nothing else')
     .addOption(integerOption('--nproc-per-node <n>', 'data-parallel: start N ranks here (Gloo on the CPU, NCCL on CUDA), the CPU threads split between them; or run under torchrun, whose RANK, WORLD_SIZE, MASTER_ADDR and MASTER_PORT are read', 1))
     .addOption(numberOption('--dist-timeout <s>', 'data-parallel: seconds to wait for the other ranks before failing (default 300)', (n) => n > 0, 'a number of seconds > 0'))
+    .addOption(numberOption('--bucket-cap-mb <mb>', "data-parallel: MiB per gradient bucket, each sent while the backward pass goes on (DDP's bucket_cap_mb, default 25)", (n) => n > 0, 'a number of MiB > 0'))
     .addHelpText('after', AFTER_HELP)
 }
 
@@ -139,7 +140,7 @@ async function runTrain(given: Partial<TrainFlags>): Promise<number> {
       cudaGraph: given.cudaGraph,
       signal: controller.signal,
       callbacks: [trainingStarted, ...callbacks],
-      distributed: distributed ? { ...distributed, timeoutSeconds: given.distTimeout ?? distributed.timeoutSeconds } : undefined,
+      distributed: distributed ? { ...distributed, timeoutSeconds: given.distTimeout ?? distributed.timeoutSeconds, bucketCapMb: given.bucketCapMb } : undefined,
     })
     return 0
   } catch (error) {
