@@ -65,7 +65,14 @@ test('dropout is the identity in evaluation', async (t) => {
   const model = Model.create({ model: spec, device: 'cpu', init: 'default' })
   const { images } = await firstBatch(64)
   const first = model.logits(images)
-  t.deepEqual(model.logits(images), first, 'evaluation is deterministic: no dropout')
+  // Equal to float rounding, not bit for bit: a quick call made while another test's training
+  // holds the compute thread runs on the single-threaded side thread, where MKL's GEMM sums in
+  // another order (a few ULPs). Dropout left on would zero half the inputs and double the rest.
+  const worstDifference = (a: Float32Array, b: Float32Array) => a.reduce((worst, x, i) => Math.max(worst, Math.abs(x - b[i]) / Math.max(1, Math.abs(b[i]))), 0)
+  t.is(first.length, 64 * 10)
+  const again = worstDifference(model.logits(images), first)
+  t.true(again <= 1e-6, `evaluation is deterministic: no dropout (relative difference ${again})`)
   const withoutDropout = Model.create({ model: { ...spec, layers: [spec.layers[0], spec.layers[2]] }, device: 'cpu', init: 'default' })
-  t.deepEqual(withoutDropout.logits(images), first, 'same seed, same weights: dropout is the identity in evaluation')
+  const plain = worstDifference(withoutDropout.logits(images), first)
+  t.true(plain <= 1e-6, `same seed, same weights: dropout is the identity in evaluation (relative difference ${plain})`)
 })
