@@ -131,20 +131,6 @@ char* convtorch_dist_gloo(ConvtorchStore* store, int rank, int size, int64_t tim
 
 void convtorch_dist_group_free(ConvtorchGroup* group) { delete group; }
 
-// Replaces each tensor by its mean over the ranks. Tensors are coalesced into buckets of at
-// most bucket_bytes, each summed with one allreduce and divided by the world size, as DDP does.
-char* convtorch_dist_allreduce_mean(ConvtorchGroup* group, Tensor** tensors, size_t count, int64_t bucket_bytes) {
-  return convtorch_guarded("allreduce", [&] {
-    at::NoGradGuard no_grad;
-    for (const auto& bucket : buckets(tensors, count, bucket_bytes)) {
-      std::vector<Tensor> flat{flattened(bucket)};
-      wait(group->backend->allreduce(flat, c10d::AllreduceOptions{}));
-      flat[0].div_(group->size);
-      scatter_back(flat[0], bucket);
-    }
-  });
-}
-
 // Sums each tensor over the ranks, in place (metrics: counts and loss sums).
 char* convtorch_dist_allreduce_sum(ConvtorchGroup* group, Tensor** tensors, size_t count) {
   return convtorch_guarded("allreduce", [&] {

@@ -27,12 +27,6 @@ extern "C" {
         out: *mut *mut c_void,
     ) -> *mut c_char;
     fn convtorch_dist_group_free(group: *mut c_void);
-    fn convtorch_dist_allreduce_mean(
-        group: *mut c_void,
-        tensors: *const *mut C_tensor,
-        count: usize,
-        bucket: i64,
-    ) -> *mut c_char;
     fn convtorch_dist_allreduce_sum(group: *mut c_void, tensors: *const *mut C_tensor, count: usize) -> *mut c_char;
     fn convtorch_dist_broadcast(
         group: *mut c_void,
@@ -232,13 +226,6 @@ impl ProcessGroup {
                 reason: format!("{reason} [{}]", self.heartbeat.report()),
             }),
         }
-    }
-
-    /// Replaces every tensor by its mean over the ranks, bucketed in the given order.
-    pub fn allreduce_mean(&self, tensors: &[&Tensor], bucket_bytes: i64) -> Result<()> {
-        self.heartbeat.step();
-        let raw = pointers(tensors);
-        self.checked(unsafe { convtorch_dist_allreduce_mean(self.group, raw.as_ptr(), raw.len(), bucket_bytes) })
     }
 
     /// Sums every tensor over the ranks, in place.
