@@ -19,6 +19,7 @@ fn main() {
     println!("cargo:rerun-if-changed=build.rs");
     println!("cargo:rerun-if-changed=build");
     println!("cargo:rerun-if-changed=shim/shim.cpp");
+    println!("cargo:rerun-if-changed=shim/conv_relu_pool.cpp");
     println!("cargo:rerun-if-changed=shim/distributed.cpp");
     println!("cargo:rerun-if-changed=shim/overlapped_allreduce.cpp");
     println!("cargo:rerun-if-changed=shim/c10d_handles.h");
@@ -40,7 +41,7 @@ fn main() {
         .flag("-std=c++17")
         .flag(format!("-D_GLIBCXX_USE_CXX11_ABI={abi}"))
         .flag("-DGLOG_USE_GLOG_EXPORT");
-    base.clone().file("shim/shim.cpp").compile("convtorch_shim");
+    base.clone().file("shim/shim.cpp").file("shim/conv_relu_pool.cpp").compile("convtorch_shim");
     cuda::build(&base, Path::new(&lib), &include);
     distributed::compile(base);
 }

@@ -1,7 +1,7 @@
 //! A network built from a spec: its layers in order and its named parameters.
 use crate::channels_last;
 use crate::error::{CoreError, Result};
-use crate::kernels::{conv_gemm, max_pool};
+use crate::kernels::{conv_gemm, conv_relu_pool, max_pool};
 use crate::shape::{infer_shapes, window, Shape, Window};
 use crate::spec::{LayerSpec, ModelSpec};
 use tch::{Device, Kind, Tensor};
@@ -147,7 +147,9 @@ impl Network {
         Ok(Network { layers, parameters, shapes, fast_paths: true })
     }
 
-    /// With fast paths, an activation directly followed by a max-pool runs after the pool, on a
+    /// With fast paths, a convolution, ReLU and 2x2 max-pool run as one node of our own where
+    /// `conv_relu_pool` applies (see there). Otherwise an activation directly followed by a
+    /// max-pool runs after the pool, on a
     /// quarter of the elements (2x2 pools): the same values, and the same gradients except
     /// where a pooling window holds tied maxima. On the CPU a ReLU overwrites its input where
     /// that input is a fresh tensor whose producer does not need it for its own gradient
@@ -159,6 +161,12 @@ impl Network {
         let mut index = 0;
         while index < self.layers.len() {
             let layer = &self.layers[index];
+            if let Some(fused) = self.conv_relu_pool_at(index, &out)? {
+                out = fused;
+                producer = self.layers.get(index + 2);
+                index += 3;
+                continue;
+            }
             match self.layers.get(index + 1) {
                 Some(pool @ Layer::MaxPool2d(_)) if self.fast_paths && layer.commutes_with_max_pool() => {
                     let pooled = pool.forward(&out, train, true)?;
@@ -176,6 +184,20 @@ impl Network {
             }
         }
         Ok(out)
+    }
+
+    /// With fast paths, layers `index..index + 3` on `x` when they are a convolution, a ReLU and
+    /// a 2x2 max-pool that `conv_relu_pool` handles: one node of our own (None: they are not).
+    fn conv_relu_pool_at(&self, index: usize, x: &Tensor) -> Result<Option<Tensor>> {
+        let layers = (self.layers.get(index), self.layers.get(index + 1), self.layers.get(index + 2));
+        match layers {
+            (Some(Layer::Conv2d { weight, bias, window }), Some(Layer::Relu), Some(Layer::MaxPool2d(pool)))
+                if self.fast_paths && conv_relu_pool::applies(x, weight, window, pool) =>
+            {
+                Ok(Some(conv_relu_pool::conv_relu_pool(x, weight, bias, window)?))
+            }
+            _ => Ok(None),
+        }
     }
 
     /// `layer` on `x`, which `producer` made; a ReLU in place where `relu_may_overwrite`.

@@ -21,6 +21,54 @@ extern "C" {
     fn convtorch_normal_(target: *mut C_tensor, mean: f64, std: f64, generator: *mut c_void) -> *mut c_char;
     fn convtorch_random_(target: *mut C_tensor, generator: *mut c_void) -> *mut c_char;
     fn convtorch_randperm(n: i64, generator: *mut c_void, out: *mut *mut C_tensor) -> *mut c_char;
+    fn convtorch_conv_relu_pool(
+        input: *const C_tensor,
+        weight: *const C_tensor,
+        bias: *const C_tensor,
+        pad_h: i64,
+        pad_w: i64,
+        forward: ConvReluPoolForward,
+        backward: ConvReluPoolBackward,
+        out: *mut *mut C_tensor,
+    ) -> *mut c_char;
+}
+
+/// The kernels of the conv -> relu -> pool node (shim/conv_relu_pool.cpp gives the contract).
+pub type ConvReluPoolForward =
+    unsafe extern "C" fn(*const i64, *const f32, *const f32, *const f32, *mut f32, *mut u8) -> *mut c_char;
+pub type ConvReluPoolBackward = unsafe extern "C" fn(
+    *const i64,
+    *const f32,
+    *const f32,
+    *const f32,
+    *const u8,
+    *mut f32,
+    *mut f32,
+    *mut f32,
+) -> *mut c_char;
+
+/// One autograd node for relu(conv2d(input)) max-pooled 2x2, computed by `forward` and
+/// differentiated by `backward` (see `kernels::conv_relu_pool`).
+pub fn conv_relu_pool(
+    input: &Tensor,
+    weight: &Tensor,
+    bias: &Tensor,
+    padding: [i64; 2],
+    forward: ConvReluPoolForward,
+    backward: ConvReluPoolBackward,
+) -> Result<Tensor> {
+    new_tensor(|out| unsafe {
+        convtorch_conv_relu_pool(
+            input.as_ptr(),
+            weight.as_ptr(),
+            bias.as_ptr(),
+            padding[0],
+            padding[1],
+            forward,
+            backward,
+            out,
+        )
+    })
 }
 
 /// Turns the shim's returned message (NULL on success) into a result.
